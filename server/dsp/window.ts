@@ -1,0 +1,11 @@
+/** Periodic analysis/synthesis windows (periodic, not symmetric, so hop-shifted copies tile exactly). */
+export type WindowKind = 'hann' | 'sqrt-hann';
+
+export function makeWindow(kind: WindowKind, length: number): Float32Array {
+  const out = new Float32Array(length);
+  for (let n = 0; n < length; n++) {
+    const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / length);
+    out[n] = kind === 'hann' ? hann : Math.sqrt(hann);
+  }
+  return out;
+}
