@@ -1,0 +1,14 @@
+/** Dispatches to the architecture's ONNX step-graph builder. */
+import type { SeparationModel } from '../model/model.ts';
+import { buildLstmStepGraph } from './lstm-onnx.ts';
+import type { StepGraph } from './step-graph.ts';
+
+export function buildStepGraph(model: SeparationModel): StepGraph {
+  const cfg = model.cfg;
+  switch (cfg.arch) {
+    case 'lstm':
+      return buildLstmStepGraph(model.params, cfg);
+    case 'unet':
+      throw new Error('unet export is not available yet');
+  }
+}
