@@ -11,6 +11,7 @@ export class RealFft {
   private readonly timeIn: Float64Array;
   private readonly spectrum: Float64Array;
   private readonly timeOut: Float64Array;
+  private readonly packed: Float64Array;
 
   constructor(nFft: number) {
     if (!Number.isInteger(nFft) || nFft < 4 || (nFft & (nFft - 1)) !== 0) {
@@ -22,6 +23,7 @@ export class RealFft {
     this.timeIn = new Float64Array(nFft);
     this.spectrum = new Float64Array(2 * nFft);
     this.timeOut = new Float64Array(2 * nFft);
+    this.packed = new Float64Array(2 * nFft);
   }
 
   /** `input` has nFft samples; writes bins 0..nFft/2 into `re`/`im`. */
@@ -33,6 +35,65 @@ export class RealFft {
     for (let k = 0; k < this.bins; k++) {
       re[k] = s[2 * k]!;
       im[k] = s[2 * k + 1]!;
+    }
+  }
+
+  /**
+   * Two real transforms for the price of one complex FFT (z = a + i·b), e.g. the two channels of a stereo frame.
+   * Same result as two `forward` calls.
+   */
+  forwardPair(a: ArrayLike<number>, b: ArrayLike<number>, reA: Float32Array, imA: Float32Array, reB: Float32Array, imB: Float32Array): void {
+    const n = this.nFft;
+    const z = this.packed;
+    for (let i = 0; i < n; i++) {
+      z[2 * i] = a[i] ?? 0;
+      z[2 * i + 1] = b[i] ?? 0;
+    }
+    this.fft.transform(this.spectrum, z);
+    const s = this.spectrum;
+    for (let k = 0; k < this.bins; k++) {
+      const m = k === 0 ? 0 : n - k;
+      const zr = s[2 * k]!;
+      const zi = s[2 * k + 1]!;
+      const wr = s[2 * m]!;
+      const wi = s[2 * m + 1]!;
+      reA[k] = 0.5 * (zr + wr);
+      imA[k] = 0.5 * (zi - wi);
+      reB[k] = 0.5 * (zi + wi);
+      imB[k] = 0.5 * (wr - zr);
+    }
+  }
+
+  /** Two inverse transforms with one complex IFFT: a = Re, b = Im of IFFT(A + i·B). Same result as two `inverse`. */
+  inversePair(
+    reA: Float32Array,
+    imA: Float32Array,
+    reB: Float32Array,
+    imB: Float32Array,
+    outA: Float32Array | Float64Array,
+    outB: Float32Array | Float64Array,
+  ): void {
+    const n = this.nFft;
+    const half = n / 2;
+    const s = this.spectrum;
+    for (let k = 0; k <= half; k++) {
+      // DC and Nyquist of a real signal have no imaginary part.
+      const ai = k === 0 || k === half ? 0 : imA[k]!;
+      const bi = k === 0 || k === half ? 0 : imB[k]!;
+      const ar = reA[k]!;
+      const br = reB[k]!;
+      s[2 * k] = ar - bi;
+      s[2 * k + 1] = ai + br;
+      if (k > 0 && k < half) {
+        s[2 * (n - k)] = ar + bi;
+        s[2 * (n - k) + 1] = br - ai;
+      }
+    }
+    this.fft.inverseTransform(this.timeOut, s);
+    const t = this.timeOut;
+    for (let i = 0; i < n; i++) {
+      outA[i] = t[2 * i]!;
+      outB[i] = t[2 * i + 1]!;
     }
   }
 

@@ -62,6 +62,7 @@ export class StftAnalyzer {
   /** Last nFft − hop samples followed by the `pending` newest ones, per channel. */
   private readonly history: Float32Array[];
   private readonly windowed: Float64Array;
+  private readonly windowedPair: Float64Array;
   private pending = 0;
   private frames = 0;
 
@@ -74,6 +75,7 @@ export class StftAnalyzer {
     this.window = makeWindow(config.window, config.nFft);
     this.history = Array.from({ length: channels }, () => new Float32Array(config.nFft));
     this.windowed = new Float64Array(config.nFft);
+    this.windowedPair = new Float64Array(config.nFft);
   }
 
   get framesOut(): number {
@@ -118,9 +120,20 @@ export class StftAnalyzer {
 
   private analyse(): StftFrame {
     const frame = emptyFrame(this.bins, this.channels);
-    for (let c = 0; c < this.channels; c++) {
+    const { nFft } = this.config;
+    let c = 0;
+    for (; c + 1 < this.channels; c += 2) {
+      const a = this.history[c]!;
+      const b = this.history[c + 1]!;
+      for (let n = 0; n < nFft; n++) {
+        this.windowed[n] = a[n]! * this.window[n]!;
+        this.windowedPair[n] = b[n]! * this.window[n]!;
+      }
+      this.fft.forwardPair(this.windowed, this.windowedPair, frame.re[c]!, frame.im[c]!, frame.re[c + 1]!, frame.im[c + 1]!);
+    }
+    if (c < this.channels) {
       const h = this.history[c]!;
-      for (let n = 0; n < this.config.nFft; n++) this.windowed[n] = h[n]! * this.window[n]!;
+      for (let n = 0; n < nFft; n++) this.windowed[n] = h[n]! * this.window[n]!;
       this.fft.forward(this.windowed, frame.re[c]!, frame.im[c]!);
     }
     this.frames++;
@@ -152,7 +165,7 @@ export class OlaSynthesizer {
   private readonly fft: RealFft;
   private readonly window: Float32Array;
   private readonly accumulator: Float64Array[];
-  private readonly frameTime: Float64Array;
+  private readonly frameTime: Float64Array[];
 
   constructor(config: StftConfig, channels: number) {
     validate(config);
@@ -161,7 +174,7 @@ export class OlaSynthesizer {
     this.fft = new RealFft(config.nFft);
     this.window = synthesisWindow(config);
     this.accumulator = Array.from({ length: channels }, () => new Float64Array(config.nFft));
-    this.frameTime = new Float64Array(config.nFft);
+    this.frameTime = Array.from({ length: channels }, () => new Float64Array(config.nFft));
   }
 
   get latencySamples(): number {
@@ -171,11 +184,16 @@ export class OlaSynthesizer {
   /** Adds one frame; returns the hop samples per channel that are now final. */
   push(frame: StftFrame): Float32Array[] {
     const { nFft, hopSamples } = this.config;
+    let c = 0;
+    for (; c + 1 < this.channels; c += 2) {
+      this.fft.inversePair(frame.re[c]!, frame.im[c]!, frame.re[c + 1]!, frame.im[c + 1]!, this.frameTime[c]!, this.frameTime[c + 1]!);
+    }
+    if (c < this.channels) this.fft.inverse(frame.re[c]!, frame.im[c]!, this.frameTime[c]!);
     const out: Float32Array[] = [];
-    for (let c = 0; c < this.channels; c++) {
-      this.fft.inverse(frame.re[c]!, frame.im[c]!, this.frameTime);
+    for (c = 0; c < this.channels; c++) {
       const acc = this.accumulator[c]!;
-      for (let n = 0; n < nFft; n++) acc[n]! += this.frameTime[n]! * this.window[n]!;
+      const time = this.frameTime[c]!;
+      for (let n = 0; n < nFft; n++) acc[n]! += time[n]! * this.window[n]!;
       out.push(Float32Array.from(acc.subarray(0, hopSamples)));
       acc.copyWithin(0, hopSamples);
       acc.fill(0, nFft - hopSamples);
