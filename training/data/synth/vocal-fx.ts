@@ -41,7 +41,7 @@ export interface VocalFxParams {
 }
 
 export function chooseVocalFx(rng: Rng): VocalFxParams {
-  return { breathLevel: rng.range(0.08, 0.3), sibilanceLevel: rng.range(0.15, 0.5), exciterAmount: rng.range(0.05, 0.25) };
+  return { breathLevel: rng.range(0.1, 0.35), sibilanceLevel: rng.range(0.3, 0.9), exciterAmount: rng.range(0.15, 0.45) };
 }
 
 export function applyVocalFx(lead: Float32Array, phrases: readonly VocalPhrase[], sampleRateHz: number, params: VocalFxParams, rng: Rng): Float32Array {
