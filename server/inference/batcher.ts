@@ -1,0 +1,178 @@
+/**
+ * Cross-stream batching: every stream with a frame ready is stepped in ONE ORT call. A batch starts when
+ *   - it is full (`maxBatch`), or every registered stream is waiting (nobody else can join), or
+ *   - the oldest waiting frame has waited `windowMs` (the deadline: no frame waits longer for company),
+ * and, while a run is in flight, arriving frames wait for it and go next. Runs are serialised per model; each
+ * stream has at most one frame queued (its next frame needs the state its previous one produces).
+ * A failed run rejects only the frames in that batch.
+ */
+import { LivestemError } from '../errors.ts';
+import type { FrameModel, FrameModelStream, FrameOutput } from './frame-model.ts';
+import type { BatchItem } from './model-runtime.ts';
+import type { RecurrentState } from './recurrent-state.ts';
+
+export interface BatchRunner {
+  createState(): RecurrentState;
+  run(items: readonly BatchItem[]): Promise<FrameOutput[]>;
+}
+
+export interface BatcherOptions {
+  maxBatch: number;
+  windowMs: number;
+}
+
+export interface BatchObserver {
+  /** After every run: its size, the ORT call's duration and the longest queue wait in it. */
+  onBatch(size: number, runMs: number, maxWaitMs: number): void;
+}
+
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export const realTimers: Timers = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => {
+    const handle = ms <= 0 ? setImmediate(fn) : setTimeout(fn, ms);
+    return { cancel: () => (ms <= 0 ? clearImmediate(handle as NodeJS.Immediate) : clearTimeout(handle as NodeJS.Timeout)) };
+  },
+};
+
+interface Waiting {
+  stream: BatchedStream;
+  features: Float32Array;
+  queuedAtMs: number;
+  resolve(out: FrameOutput): void;
+  reject(err: unknown): void;
+}
+
+class BatchedStream implements FrameModelStream {
+  readonly state: RecurrentState;
+  outstanding = false;
+  closed = false;
+  constructor(
+    private readonly batcher: Batcher,
+    state: RecurrentState,
+  ) {
+    this.state = state;
+  }
+
+  step(features: Float32Array): Promise<FrameOutput> {
+    return this.batcher.enqueue(this, features);
+  }
+
+  resetState(): void {
+    if (this.outstanding) throw new Error('resetState during a step');
+    this.state.reset();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.batcher.unregister();
+  }
+}
+
+export class Batcher implements FrameModel {
+  private readonly queue: Waiting[] = [];
+  private registered = 0;
+  private inFlight: Promise<void> | undefined;
+  private timer: { cancel(): void } | undefined;
+  private busyMs = 0;
+
+  constructor(
+    private readonly runner: BatchRunner,
+    private readonly options: BatcherOptions,
+    private readonly observer: BatchObserver | undefined = undefined,
+    private readonly timers: Timers = realTimers,
+  ) {
+    if (!(options.maxBatch >= 1)) throw new RangeError(`maxBatch must be ≥ 1, got ${options.maxBatch}`);
+  }
+
+  createStream(): FrameModelStream {
+    this.registered++;
+    return new BatchedStream(this, this.runner.createState());
+  }
+
+  get streams(): number {
+    return this.registered;
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Total time spent inside ORT runs (for load estimation). */
+  get busyTimeMs(): number {
+    return this.busyMs;
+  }
+
+  unregister(): void {
+    this.registered--;
+    this.schedule();
+  }
+
+  enqueue(stream: BatchedStream, features: Float32Array): Promise<FrameOutput> {
+    if (stream.closed) return Promise.reject(new Error('step on a closed stream'));
+    if (stream.outstanding) return Promise.reject(new Error('a stream may have one step outstanding'));
+    stream.outstanding = true;
+    return new Promise<FrameOutput>((resolve, reject) => {
+      this.queue.push({ stream, features, queuedAtMs: this.timers.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else await new Promise<void>((r) => this.timers.setTimeout(r, 0));
+    }
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const waitedMs = this.timers.now() - this.queue[0]!.queuedAtMs;
+    const everyoneWaiting = this.queue.length >= this.registered;
+    if (this.queue.length >= this.options.maxBatch || everyoneWaiting || waitedMs >= this.options.windowMs) {
+      this.timer?.cancel();
+      this.timer = undefined;
+      this.inFlight = this.runBatch().finally(() => {
+        this.inFlight = undefined;
+        this.schedule();
+      });
+      return;
+    }
+    if (!this.timer) {
+      this.timer = this.timers.setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, this.options.windowMs - waitedMs);
+    }
+  }
+
+  private async runBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    const startMs = this.timers.now();
+    const maxWaitMs = startMs - batch[0]!.queuedAtMs;
+    let outputs: FrameOutput[];
+    try {
+      outputs = await this.runner.run(batch.map((w) => ({ features: w.features, state: w.stream.state })));
+    } catch (err) {
+      const error = err instanceof LivestemError ? err : new LivestemError('LIVESTEM_ERR_INFERENCE_FAILED', undefined, { cause: err });
+      for (const w of batch) {
+        w.stream.outstanding = false;
+        w.reject(error);
+      }
+      return;
+    } finally {
+      this.busyMs += this.timers.now() - startMs;
+    }
+    this.observer?.onBatch(batch.length, this.timers.now() - startMs, maxWaitMs);
+    batch.forEach((w, i) => {
+      w.stream.outstanding = false;
+      w.resolve(outputs[i]!);
+    });
+  }
+}
