@@ -1,0 +1,180 @@
+/**
+ * `npm run loadtest -- --url ws://host:8080/v1/stream --streams 64 --duration 60 [--input song.wav] [--webrtc N]
+ *  [--ramp 8:256:8] [--slo-p99-ms 40] [--out results/loadtest]`
+ * Exit status: 0 when done (and, with an SLO, every single step passed), 2 when an SLO was given and a non-ramp run
+ * failed it, 1 on a usage or setup error.
+ */
+import { parseArgs } from 'node:util';
+import { OUTPUT_KINDS, SAMPLE_FORMATS, type OutputKind, type SampleFormat } from '../server/protocol/messages.ts';
+import { connectWebSocket } from './clients/ws-client.ts';
+import { metricsUrlFor } from './metrics/scraper.ts';
+import { judgeStep, parseRampSpec, rampOutcome, rampSteps, type RampSpec } from './ramp.ts';
+import { generatorInfo, writeReport, type LoadReport } from './report.ts';
+import { runStep, type StepProgress } from './run-step.ts';
+import { loadSong } from './song.ts';
+import type { StepResult } from './step-result.ts';
+
+const USAGE = `usage: npm run loadtest -- --url ws://HOST:PORT/v1/stream [options]
+  --streams N          concurrent sessions (default 16)
+  --duration S         seconds of audio per session (default 60)
+  --input FILE.wav     song to stream (default: first track of data/synth/test)
+  --webrtc N           how many of the sessions use WebRTC (default 0)
+  --ramp A:B:STEP      capacity search: N = A, A+STEP, … ≤ B until a step fails the SLO
+  --slo-p99-ms MS      SLO on p99 end-to-end latency (default: algorithmic latency + 20 ms)
+  --out DIR            report directory (default results/loadtest)
+  --frame-ms LIST      input frame sizes cycled over sessions (default 10,20,40)
+  --stagger-ms MS      spread of session starts (default 1000)
+  --format F           s16le | f32le (default s16le)
+  --outputs LIST       output kinds (default: server default)
+  --model NAME         model to request (default: server default)
+  --late-ms MS         e2e above this counts a frame late (default: the SLO)
+  --metrics-url URL    Prometheus endpoint to scrape, or "none" (default: http(s)://HOST:PORT/metrics)
+  --ping-interval-ms   RTT probe period per session (default 1000)`;
+
+function fail(message: string): never {
+  console.error(`loadtest: ${message}\n\n${USAGE}`);
+  process.exit(1);
+}
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0) fail(`--${name} must be a positive number, got "${text}"`);
+  return v;
+}
+
+function progressPrinter(): (p: StepProgress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastPrint = 0;
+  return (p) => {
+    const line = `[${p.streams} streams] ${p.elapsedS.toFixed(0)} s  active ${p.active}  failed ${p.failed}  frames ${p.framesReceived}  gaps ${p.gaps}  p99(1 s) ${Number.isFinite(p.recentP99Ms) ? p.recentP99Ms.toFixed(1) : '–'} ms`;
+    if (tty) process.stderr.write(`\r${line.padEnd(100)}`);
+    else if (p.elapsedS - lastPrint >= 5) {
+      lastPrint = p.elapsedS;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      streams: { type: 'string' },
+      duration: { type: 'string' },
+      input: { type: 'string' },
+      webrtc: { type: 'string' },
+      ramp: { type: 'string' },
+      'slo-p99-ms': { type: 'string' },
+      out: { type: 'string' },
+      'frame-ms': { type: 'string' },
+      'stagger-ms': { type: 'string' },
+      format: { type: 'string' },
+      outputs: { type: 'string' },
+      model: { type: 'string' },
+      'late-ms': { type: 'string' },
+      'metrics-url': { type: 'string' },
+      'ping-interval-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!values.url) fail('--url is required');
+  const url = values.url;
+  const streams = Math.round(positive('streams', values.streams, 16));
+  const durationS = positive('duration', values.duration, 60);
+  const webrtc = values.webrtc === undefined ? 0 : Math.round(Number(values.webrtc));
+  if (!Number.isInteger(webrtc) || webrtc < 0) fail(`--webrtc must be a non-negative integer`);
+  const ramp: RampSpec | null = values.ramp ? parseRampSpec(values.ramp) : null;
+  const sloArg = values['slo-p99-ms'] === undefined ? null : positive('slo-p99-ms', values['slo-p99-ms'], 0);
+  const frameSizesMs = (values['frame-ms'] ?? '10,20,40').split(',').map((s) => positive('frame-ms', s, 0));
+  const format = (values.format ?? 's16le') as SampleFormat;
+  if (!(SAMPLE_FORMATS as readonly string[]).includes(format)) fail(`--format must be one of ${SAMPLE_FORMATS.join(', ')}`);
+  const outputs = values.outputs?.split(',') as OutputKind[] | undefined;
+  if (outputs?.some((k) => !(OUTPUT_KINDS as readonly string[]).includes(k))) fail(`--outputs takes ${OUTPUT_KINDS.join(', ')}`);
+  const metricsUrl = values['metrics-url'] === 'none' ? null : (values['metrics-url'] ?? metricsUrlFor(url));
+  const outDir = values.out ?? 'results/loadtest';
+
+  const song = await loadSong(values.input);
+  const counts = ramp ? rampSteps(ramp) : [streams];
+  if (webrtc > Math.min(...counts)) fail(`--webrtc ${webrtc} exceeds the number of streams`);
+  if (webrtc > 0) fail('--webrtc: no WebRTC load client yet (it needs the server endpoint POST /v1/webrtc)');
+  const steps: StepResult[] = [];
+  let slo = sloArg;
+  const report: LoadReport = {
+    tool: 'livestem-loadtest',
+    reportVersion: 1,
+    date: new Date().toISOString(),
+    command: `npm run loadtest -- ${process.argv.slice(2).join(' ')}`,
+    generator: generatorInfo(),
+    url,
+    song: { name: song.name, sampleRateHz: song.sampleRateHz, channels: song.channels.length },
+    config: {
+      durationS,
+      frameSizesMs,
+      staggerMs: positive('stagger-ms', values['stagger-ms'], 1000),
+      format,
+      webrtcStreams: webrtc,
+      lateThresholdMs: 0,
+      sloP99Ms: slo,
+    },
+    ramp: null,
+    steps,
+  };
+
+  for (const n of counts) {
+    const lateThresholdMs = values['late-ms'] ? positive('late-ms', values['late-ms'], 0) : (slo ?? 40);
+    const step = await runStep({
+      url,
+      streams: n,
+      webrtcStreams: webrtc,
+      durationS,
+      song,
+      frameSizesMs,
+      staggerMs: report.config.staggerMs,
+      format,
+      ...(outputs ? { outputs } : {}),
+      ...(values.model ? { model: values.model } : {}),
+      lateThresholdMs,
+      metricsUrl,
+      pingIntervalMs: positive('ping-interval-ms', values['ping-interval-ms'], 1000),
+      doneTimeoutMs: 30_000,
+      connectors: { websocket: connectWebSocket, webrtc: null },
+      onProgress: progressPrinter(),
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    // default SLO from the first step's announced latency: p99 e2e ≤ algorithmic + 20 ms
+    if (slo === null && step.algorithmicLatencyMs !== null) slo = step.algorithmicLatencyMs + 20;
+    report.config.sloP99Ms = slo;
+    report.config.lateThresholdMs = lateThresholdMs;
+    if (slo !== null) {
+      step.verdict = judgeStep(
+        { streams: n, p99E2eMs: step.e2eMs.p99Ms, gaps: step.continuity.gaps + step.continuity.missingSequences, failedSessions: step.sessions.failed },
+        slo,
+      );
+    }
+    steps.push(step);
+    console.log(
+      `${n} streams: e2e p50 ${step.e2eMs.p50Ms.toFixed(1)} p99 ${step.e2eMs.p99Ms.toFixed(1)} max ${step.e2eMs.maxMs.toFixed(1)} ms, ` +
+        `gaps ${step.continuity.gaps}, failed ${step.sessions.failed}${step.verdict ? ` → ${step.verdict.pass ? 'pass' : `FAIL (${step.verdict.reasons.join('; ')})`}` : ''}`,
+    );
+    if (ramp && slo !== null) {
+      const outcome = rampOutcome(steps.map((s) => ({ streams: s.streams, pass: s.verdict?.pass ?? false })), ramp);
+      report.ramp = { ...outcome, spec: ramp, sloP99Ms: slo };
+      if (outcome.done) break;
+    }
+  }
+  const paths = await writeReport(report, outDir);
+  if (report.ramp) console.log(`capacity: ${report.ramp.capacityStreams} streams (SLO p99 ≤ ${report.ramp.sloP99Ms.toFixed(1)} ms, zero gaps)`);
+  console.log(`wrote ${paths.join(', ')}`);
+  if (!ramp && steps[0]?.verdict && !steps[0].verdict.pass) process.exitCode = 2;
+}
+
+main().catch((err: unknown) => {
+  console.error(`loadtest: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+/**
+ * What the load generator needs from a streaming client, independent of transport. The WebSocket client speaks
+ * docs/protocol.md directly and decodes only frame headers (decoding PCM for hundreds of streams would steal CPU
+ * from a server on the same box); a WebRTC client implements the same interface.
+ */
+import type { OutputKind, SampleFormat } from '../../server/protocol/messages.ts';
+import type { OutputFrameInfo } from '../session-tracker.ts';
+
+export type TransportKind = 'websocket' | 'webrtc';
+
+export interface StartOptions {
+  sampleRateHz: number;
+  channels: 1 | 2;
+  format: SampleFormat;
+  outputs?: OutputKind[];
+  model?: string;
+  vad?: boolean;
+  streamId?: string;
+}
+
+export interface SessionReady {
+  sessionId: string;
+  modelName: string;
+  /** Algorithmic latency announced by the server (ms). */
+  algorithmicLatencyMs: number;
+  outputSampleRateHz: number;
+  outputs: OutputKind[];
+}
+
+export interface SessionDone {
+  reason: string;
+  inputSamples: number;
+  outputSamples: number;
+  frames: number;
+  lateFrames: number;
+  durationMs: number;
+}
+
+export interface SessionHandlers {
+  onOutputFrame(frame: OutputFrameInfo, recvTimeMs: number): void;
+  onPong(rttMs: number): void;
+}
+
+export interface LoadSession {
+  readonly transport: TransportKind;
+  readonly ready: SessionReady;
+  /**
+   * Sends interleaved PCM in the start format; returns the clock time just before it was handed to the transport,
+   * or null when the transport is no longer open (nothing was sent).
+   */
+  sendAudio(pcm: Uint8Array): number | null;
+  ping(): void;
+  /** Sends `end` and resolves with the server's `done`; rejects with a LoadClientError if the session fails. */
+  end(timeoutMs: number): Promise<SessionDone>;
+  /** Resolves when the transport closed for any reason (used to notice sessions that die mid-run). */
+  readonly closed: Promise<LoadClientError | null>;
+  close(): void;
+}
+
+export type Clock = () => number;
+
+export type Connector = (url: string, start: StartOptions, handlers: SessionHandlers, clock: Clock) => Promise<LoadSession>;
+
+/** A session failure as the report counts it: a protocol error code, or a local condition. */
+export class LoadClientError extends Error {
+  override readonly name = 'LoadClientError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Scrapes the server's /metrics during a step and reduces the scrapes to what the report shows: counter increases
+ * over the step, gauge peaks, and histogram quantiles of just the observations made during the step.
+ */
+import {
+  histogramDelta,
+  histogramQuantile,
+  parsePromText,
+  readHistogram,
+  sumSeries,
+  type PromScrape,
+} from './prom-text.ts';
+
+export interface TimedScrape {
+  atMs: number;
+  scrape: PromScrape;
+}
+
+export interface HistogramSummary {
+  count: number;
+  mean: number;
+  p50: number;
+  p99: number;
+}
+
+export interface ServerMetricsSummary {
+  url: string;
+  scrapes: number;
+  scrapeErrors: number;
+  /** Increase of every counter family over the step (summed over labels). */
+  counters: Record<string, number>;
+  /** Peak and last value of every gauge family (summed over labels) across the step's scrapes. */
+  gauges: Record<string, { max: number; last: number }>;
+  /** Quantiles (in the metric's unit, usually seconds) of observations made during the step. */
+  histograms: Record<string, HistogramSummary>;
+}
+
+/** ws://host:port/v1/stream → http://host:port/metrics (wss → https). */
+export function metricsUrlFor(streamUrl: string): string {
+  const u = new URL(streamUrl);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = '/metrics';
+  u.search = '';
+  return u.toString();
+}
+
+export function summarizeScrapes(url: string, scrapes: TimedScrape[], scrapeErrors: number, prefix = 'livestem_'): ServerMetricsSummary {
+  const summary: ServerMetricsSummary = { url, scrapes: scrapes.length, scrapeErrors, counters: {}, gauges: {}, histograms: {} };
+  const first = scrapes[0]?.scrape;
+  const last = scrapes[scrapes.length - 1]?.scrape;
+  if (!first || !last) return summary;
+  for (const family of last.families.values()) {
+    if (!family.name.startsWith(prefix)) continue;
+    if (family.type === 'counter') {
+      // prom-client names the family without `_total` but the samples with it
+      const sample = family.name.endsWith('_total') ? family.name : `${family.name}_total`;
+      const before = sumSeries(first, sample);
+      const after = sumSeries(last, sample);
+      if (!Number.isNaN(after)) summary.counters[family.name] = after - (Number.isNaN(before) ? 0 : before);
+    } else if (family.type === 'gauge') {
+      let max = Number.NEGATIVE_INFINITY;
+      let lastValue = Number.NaN;
+      for (const s of scrapes) {
+        const v = sumSeries(s.scrape, family.name);
+        if (Number.isNaN(v)) continue;
+        max = Math.max(max, v);
+        lastValue = v;
+      }
+      if (!Number.isNaN(lastValue)) summary.gauges[family.name] = { max, last: lastValue };
+    } else if (family.type === 'histogram') {
+      const after = readHistogram(last, family.name);
+      if (!after) continue;
+      const delta = histogramDelta(readHistogram(first, family.name), after);
+      summary.histograms[family.name] = {
+        count: delta.count,
+        mean: delta.count > 0 ? delta.sum / delta.count : Number.NaN,
+        p50: histogramQuantile(delta, 0.5),
+        p99: histogramQuantile(delta, 0.99),
+      };
+    }
+  }
+  return summary;
+}
+
+export class MetricsScraper {
+  private readonly scrapes: TimedScrape[] = [];
+  private errors = 0;
+  private lastError = '';
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly url: string,
+    private readonly clock: () => number,
+    private readonly timeoutMs = 2000,
+  ) {}
+
+  async scrapeOnce(): Promise<void> {
+    try {
+      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      this.scrapes.push({ atMs: this.clock(), scrape: parsePromText(await res.text()) });
+    } catch (err) {
+      this.errors += 1;
+      this.lastError = (err as Error).message;
+    }
+  }
+
+  /** Scrapes now and then every `intervalMs` until `stop()`. */
+  start(intervalMs: number): Promise<void> {
+    this.inFlight = this.scrapeOnce();
+    this.timer = setInterval(() => {
+      this.inFlight = this.inFlight.then(() => this.scrapeOnce());
+    }, intervalMs);
+    return this.inFlight;
+  }
+
+  /** Stops the interval, takes a final scrape, and summarizes the step. */
+  async stop(): Promise<ServerMetricsSummary & { lastError?: string }> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.inFlight;
+    await this.scrapeOnce();
+    const summary = summarizeScrapes(this.url, this.scrapes, this.errors);
+    return this.errors > 0 ? { ...summary, lastError: this.lastError } : summary;
+  }
+}

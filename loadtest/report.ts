@@ -1,0 +1,138 @@
+/** The load report: JSON shape, Markdown summary, and writing both plus the plots to an output directory. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, hostname } from 'node:os';
+import { join } from 'node:path';
+import { capacitySpec, latencyCdfSpec, renderPng } from './plots.ts';
+import type { RampOutcome, RampSpec } from './ramp.ts';
+import type { StepResult } from './step-result.ts';
+import type { LatencySummary } from './stats/percentiles.ts';
+
+export interface LoadReport {
+  tool: 'livestem-loadtest';
+  reportVersion: 1;
+  date: string;
+  command: string;
+  generator: { host: string; cpu: string; cores: number; node: string };
+  url: string;
+  song: { name: string; sampleRateHz: number; channels: number };
+  config: {
+    durationS: number;
+    frameSizesMs: number[];
+    staggerMs: number;
+    format: string;
+    webrtcStreams: number;
+    lateThresholdMs: number;
+    sloP99Ms: number | null;
+  };
+  ramp: (RampOutcome & { spec: RampSpec; sloP99Ms: number }) | null;
+  steps: StepResult[];
+}
+
+export function generatorInfo(): LoadReport['generator'] {
+  return { host: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
+}
+
+const f1 = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(1));
+
+function latencyRow(label: string, s: LatencySummary): string {
+  return `| ${label} | ${s.count} | ${f1(s.p50Ms)} | ${f1(s.p90Ms)} | ${f1(s.p99Ms)} | ${f1(s.p999Ms)} | ${f1(s.maxMs)} |`;
+}
+
+function stepSection(step: StepResult): string {
+  const kinds = Object.entries(step.received.samplesByKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const errors = Object.entries(step.sessions.errors)
+    .map(([code, n]) => `${code} ×${n}`)
+    .join(', ');
+  const lines = [
+    `### ${step.streams} streams (${step.byTransport.websocket} WebSocket, ${step.byTransport.webrtc} WebRTC)` +
+      (step.verdict ? ` — ${step.verdict.pass ? 'PASS' : `FAIL: ${step.verdict.reasons.join('; ')}`}` : ''),
+    '',
+    '| latency (ms) | frames | p50 | p90 | p99 | p99.9 | max |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    latencyRow('end-to-end', step.e2eMs),
+    latencyRow('server-added', step.serverAddedMs),
+    '',
+    `- algorithmic latency ${f1(step.algorithmicLatencyMs)} ms; transport RTT (median of per-session minimum) ${f1(step.transportRttMs)} ms`,
+    `- sessions: ${step.sessions.started} started, ${step.sessions.completed} completed, ${step.sessions.failed} failed${errors ? ` (${errors})` : ''}`,
+    `- sent ${step.sent.frames} frames / ${step.sent.samples} samples; received ${step.received.frames} frames (${kinds || 'none'})`,
+    `- server done totals: input ${step.serverTotals.inputSamples}, output ${step.serverTotals.outputSamples} samples per kind, late ${step.serverTotals.lateFrames}`,
+    `- continuity: ${step.continuity.gaps} gaps (${step.continuity.missingSamples} samples missing), ${step.continuity.overlaps} overlaps, ${step.continuity.missingSequences} frames missing by sequence; late frames (> ${step.lateThresholdMs} ms e2e) ${step.lateFrames}`,
+    `- generator health: event-loop delay p99 ${f1(step.generator.eventLoopDelayP99Ms)} ms, send lag p99 ${f1(step.generator.sendLagP99Ms)} / max ${f1(step.generator.sendLagMaxMs)} ms`,
+  ];
+  if (step.server) {
+    const s = step.server;
+    const parts: string[] = [];
+    for (const [name, h] of Object.entries(s.histograms)) {
+      if (h.count > 0) parts.push(`${name} p50 ${h.p50.toPrecision(3)} / p99 ${h.p99.toPrecision(3)} (n=${h.count})`);
+    }
+    for (const [name, g] of Object.entries(s.gauges)) parts.push(`${name} max ${g.max}`);
+    for (const [name, v] of Object.entries(s.counters)) if (v !== 0) parts.push(`${name} +${v}`);
+    lines.push(`- server /metrics (${s.scrapes} scrapes${s.scrapeErrors ? `, ${s.scrapeErrors} failed` : ''}): ${parts.join('; ') || 'no livestem_ metrics'}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(report: LoadReport): string {
+  const out = [
+    `# livestem load test — ${report.date}`,
+    '',
+    `\`${report.command}\``,
+    '',
+    `Target ${report.url}; generator ${report.generator.cpu} (${report.generator.cores} cores), Node ${report.generator.node}.`,
+    `Song ${report.song.name} (${report.song.sampleRateHz} Hz, ${report.song.channels} ch), ${report.config.durationS} s per session, frames of ${report.config.frameSizesMs.join('/')} ms, starts spread over ${report.config.staggerMs} ms.`,
+    '',
+    'End-to-end latency = receive time of an output frame − send time of the input frame holding the input sample aligned with the output frame\'s newest sample (nothing subtracted). Server-added = receive time − send time of the input that made the hop computable − min RTT/2.',
+    '',
+  ];
+  if (report.ramp) {
+    const r = report.ramp;
+    out.push(
+      '## Capacity',
+      '',
+      r.saturated
+        ? `**${r.capacityStreams} streams** under SLO p99 ≤ ${r.sloP99Ms} ms with zero gaps (first failing step: ${r.firstFailStreams}).`
+        : `Every step up to ${r.capacityStreams} streams passed SLO p99 ≤ ${r.sloP99Ms} ms: capacity is **at least ${r.capacityStreams}** (extend --ramp).`,
+      '',
+      '| streams | p50 | p99 | p99.9 | max | gaps | failed | verdict |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|',
+      ...report.steps.map(
+        (s) =>
+          `| ${s.streams} | ${f1(s.e2eMs.p50Ms)} | ${f1(s.e2eMs.p99Ms)} | ${f1(s.e2eMs.p999Ms)} | ${f1(s.e2eMs.maxMs)} | ${s.continuity.gaps} | ${s.sessions.failed} | ${s.verdict?.pass ? 'pass' : 'fail'} |`,
+      ),
+      '',
+      '![capacity](capacity.png)',
+      '',
+    );
+  }
+  out.push('## Steps', '', '![latency CDF](latency-cdf.png)', '');
+  for (const step of report.steps) out.push(stepSection(step), '');
+  return out.join('\n');
+}
+
+/** Writes report.json, report.md, latency-cdf.png and (for a ramp) capacity.png; returns the paths. */
+export async function writeReport(report: LoadReport, outDir: string): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const paths = [join(outDir, 'report.json'), join(outDir, 'report.md'), join(outDir, 'latency-cdf.png')];
+  await writeFile(paths[0]!, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+  await writeFile(paths[1]!, renderMarkdown(report));
+  const slo = report.ramp?.sloP99Ms ?? report.config.sloP99Ms;
+  const cdf = latencyCdfSpec(
+    report.steps.map((s) => ({ label: String(s.streams), points: s.cdf })),
+    'End-to-end latency CDF per number of streams',
+    slo,
+  );
+  await writeFile(paths[2]!, await renderPng(cdf));
+  if (report.ramp) {
+    const cap = capacitySpec(
+      report.steps.map((s) => ({ streams: s.streams, p50Ms: s.e2eMs.p50Ms, p99Ms: s.e2eMs.p99Ms, p999Ms: s.e2eMs.p999Ms, pass: s.verdict?.pass ?? false })),
+      `Capacity: e2e latency vs concurrent streams (SLO p99 ≤ ${report.ramp.sloP99Ms} ms)`,
+      report.ramp.sloP99Ms,
+    );
+    const capPath = join(outDir, 'capacity.png');
+    await writeFile(capPath, await renderPng(cap));
+    paths.push(capPath);
+  }
+  return paths;
+}

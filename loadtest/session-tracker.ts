@@ -1,0 +1,199 @@
+/**
+ * Per-session measurement, pure (times are passed in, taken from one monotonic clock by the caller).
+ *
+ * End-to-end latency of an output frame = its receive time − the send time of the input frame that carried the
+ * input sample aligned with the frame's NEWEST output sample. The protocol aligns output sample t with input time t
+ * and emits it once input up to t + latency has arrived, so for the newest sample of a hop this is exactly the delay
+ * a listener hears: algorithmic latency + client framing + transport + server time. Nothing is subtracted.
+ *
+ * Server-added latency = receive time − send time of the input frame that carried sample t + algorithmic latency
+ * (the input that made the hop computable) − transport one-way (min ping RTT / 2). That is "e2e − algorithmic −
+ * transport", with the algorithmic part measured as it elapsed on the sender's clock, so client framing is not
+ * blamed on the server. The minimum RTT is used because queueing inside a loaded server is server time, not
+ * transport.
+ */
+import { SampleBuffer } from './stats/percentiles.ts';
+
+export interface OutputFrameInfo {
+  kind: string;
+  sequence: number;
+  sampleOffset: number;
+  sampleCount: number;
+  sampleRateHz: number;
+}
+
+export interface ContinuityCounts {
+  /** Places where a frame started after the end of the previous one of its kind (samples missing). */
+  gaps: number;
+  missingSamples: number;
+  /** Frames that started before the end of the previous one (replayed or reordered audio). */
+  overlaps: number;
+  /** Binary frames whose sequence number skipped ahead (frames lost on the way). */
+  sequenceGaps: number;
+  missingSequences: number;
+}
+
+export interface KindCounts {
+  frames: number;
+  samples: number;
+  /** End offset of the last frame (output-rate samples). */
+  endOffset: number;
+}
+
+export interface SessionMeasurement {
+  inputFramesSent: number;
+  inputSamplesSent: number;
+  outputFrames: number;
+  outputSamplesByKind: Record<string, KindCounts>;
+  continuity: ContinuityCounts;
+  /** Frames whose e2e latency exceeded the late threshold. */
+  lateFrames: number;
+  /** Frames whose aligned input sample was never sent (cannot be timed; should be 0). */
+  untimedFrames: number;
+  minRttMs: number;
+  pings: number;
+}
+
+export interface TrackerConfig {
+  inputSampleRateHz: number;
+  /** Algorithmic latency the server announced in `ready` (ms). */
+  algorithmicLatencyMs: number;
+  /** Frames with e2e above this are counted late. */
+  lateThresholdMs: number;
+}
+
+export class SessionTracker {
+  /** Input send log: start sample of each input frame and its send time, ascending. */
+  private sendStarts = new SampleBuffer(512);
+  private sendTimes = new SampleBuffer(512);
+  private inputSamples = 0;
+  private inputFrames = 0;
+  private endSentMs = Number.NaN;
+  private lastSequence = -1;
+  private readonly kinds = new Map<string, KindCounts>();
+  private readonly continuity: ContinuityCounts = { gaps: 0, missingSamples: 0, overlaps: 0, sequenceGaps: 0, missingSequences: 0 };
+  private outputFrames = 0;
+  private lateFrames = 0;
+  private untimedFrames = 0;
+  private minRttMs = Number.POSITIVE_INFINITY;
+  private pings = 0;
+  private readonly latencyInputSamples: number;
+  /** e2e latency per output frame (ms). */
+  readonly e2eMs = new SampleBuffer(1024);
+  /** Server-added latency per output frame (ms); filled once a ping RTT is known. */
+  readonly serverMs = new SampleBuffer(1024);
+  private readonly pendingServerRawMs = new SampleBuffer(256);
+
+  constructor(private readonly config: TrackerConfig) {
+    this.latencyInputSamples = Math.round((config.algorithmicLatencyMs * config.inputSampleRateHz) / 1000);
+  }
+
+  get gapCount(): number {
+    return this.continuity.gaps;
+  }
+
+  noteInputSent(sampleCount: number, sendTimeMs: number): void {
+    this.sendStarts.push(this.inputSamples);
+    this.sendTimes.push(sendTimeMs);
+    this.inputSamples += sampleCount;
+    this.inputFrames += 1;
+  }
+
+  noteEndSent(timeMs: number): void {
+    this.endSentMs = timeMs;
+  }
+
+  notePong(rttMs: number): void {
+    this.pings += 1;
+    if (rttMs < this.minRttMs) this.minRttMs = rttMs;
+  }
+
+  /** Send time of the input frame holding input sample `index`; after the last sample, the time `end` was sent. */
+  private sendTimeOf(index: number): number {
+    if (index >= this.inputSamples) return this.endSentMs;
+    const starts = this.sendStarts.view();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.sendTimes.view()[lo]!;
+  }
+
+  noteOutputFrame(frame: OutputFrameInfo, recvTimeMs: number): void {
+    this.outputFrames += 1;
+    if (this.lastSequence >= 0 && frame.sequence > this.lastSequence + 1) {
+      this.continuity.sequenceGaps += 1;
+      this.continuity.missingSequences += frame.sequence - this.lastSequence - 1;
+    }
+    this.lastSequence = Math.max(this.lastSequence, frame.sequence);
+
+    const counts = this.kinds.get(frame.kind) ?? { frames: 0, samples: 0, endOffset: 0 };
+    if (frame.sampleOffset > counts.endOffset) {
+      this.continuity.gaps += 1;
+      this.continuity.missingSamples += frame.sampleOffset - counts.endOffset;
+    } else if (frame.sampleOffset < counts.endOffset) {
+      this.continuity.overlaps += 1;
+    }
+    counts.frames += 1;
+    counts.samples += frame.sampleCount;
+    counts.endOffset = Math.max(counts.endOffset, frame.sampleOffset + frame.sampleCount);
+    this.kinds.set(frame.kind, counts);
+
+    if (frame.sampleCount === 0) return;
+    const newestOut = frame.sampleOffset + frame.sampleCount - 1;
+    const alignedInput = Math.floor((newestOut * this.config.inputSampleRateHz) / frame.sampleRateHz);
+    if (alignedInput >= this.inputSamples) {
+      this.untimedFrames += 1;
+      return;
+    }
+    const e2e = recvTimeMs - this.sendTimeOf(alignedInput);
+    this.e2eMs.push(e2e);
+    if (e2e > this.config.lateThresholdMs) this.lateFrames += 1;
+    const enabling = this.sendTimeOf(alignedInput + this.latencyInputSamples);
+    if (!Number.isNaN(enabling)) this.pendingServerRawMs.push(recvTimeMs - enabling);
+  }
+
+  /**
+   * Records the session's final output ends from the server's `done` (output samples it produced): a kind that
+   * stopped short lost its tail, which offsets alone cannot show.
+   */
+  noteDone(outputSamples: number, kinds: readonly string[]): void {
+    for (const kind of kinds) {
+      const counts = this.kinds.get(kind) ?? { frames: 0, samples: 0, endOffset: 0 };
+      this.kinds.set(kind, counts);
+      if (counts.endOffset < outputSamples) {
+        this.continuity.gaps += 1;
+        this.continuity.missingSamples += outputSamples - counts.endOffset;
+        counts.endOffset = outputSamples;
+      }
+    }
+  }
+
+  /** Converts raw server times with the session's transport estimate; call once when the session ends. */
+  finish(): SessionMeasurement {
+    const oneWayMs = Number.isFinite(this.minRttMs) ? this.minRttMs / 2 : 0;
+    const raw = this.pendingServerRawMs.view();
+    for (let i = 0; i < raw.length; i++) this.serverMs.push(raw[i]! - oneWayMs);
+    this.pendingServerRawMs.clear();
+    return this.snapshot();
+  }
+
+  snapshot(): SessionMeasurement {
+    const outputSamplesByKind: Record<string, KindCounts> = {};
+    for (const [kind, c] of this.kinds) outputSamplesByKind[kind] = { ...c };
+    return {
+      inputFramesSent: this.inputFrames,
+      inputSamplesSent: this.inputSamples,
+      outputFrames: this.outputFrames,
+      outputSamplesByKind,
+      continuity: { ...this.continuity },
+      lateFrames: this.lateFrames,
+      untimedFrames: this.untimedFrames,
+      minRttMs: this.minRttMs,
+      pings: this.pings,
+    };
+  }
+}

@@ -1,0 +1,127 @@
+/** One load step's numbers, aggregated from the per-session trackers (pure). */
+import type { ServerMetricsSummary } from './metrics/scraper.ts';
+import type { StepVerdict } from './ramp.ts';
+import type { ContinuityCounts, SessionMeasurement } from './session-tracker.ts';
+import { empiricalCdf, SampleBuffer, summarize, type CdfPoint, type LatencySummary } from './stats/percentiles.ts';
+import type { TransportKind } from './clients/types.ts';
+
+export interface SessionOutcome {
+  index: number;
+  transport: TransportKind;
+  frameMs: number;
+  measurement: SessionMeasurement | null;
+  /** Server's `done` totals, when it arrived. */
+  done: { inputSamples: number; outputSamples: number; frames: number; lateFrames: number } | null;
+  algorithmicLatencyMs: number | null;
+  /** Error code when the session failed (did not start, or did not end with done). */
+  error: string | null;
+  errorMessage?: string;
+}
+
+export interface GeneratorHealth {
+  /** Event-loop delay of the load generator itself: when high, its timestamps are late and the figures pessimistic. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  /** How late input frames left relative to their real-time schedule (p99 and max over all frames). */
+  sendLagP99Ms: number;
+  sendLagMaxMs: number;
+}
+
+export interface StepResult {
+  streams: number;
+  byTransport: Record<TransportKind, number>;
+  audioSeconds: number;
+  wallSeconds: number;
+  sessions: { started: number; completed: number; failed: number; errors: Record<string, number> };
+  sent: { frames: number; samples: number };
+  received: { frames: number; samplesByKind: Record<string, number> };
+  /** Server `done` totals summed over sessions (what the server says it got and produced). */
+  serverTotals: { inputSamples: number; outputSamples: number; frames: number; lateFrames: number };
+  algorithmicLatencyMs: number | null;
+  e2eMs: LatencySummary;
+  serverAddedMs: LatencySummary;
+  /** Median over sessions of the minimum ping RTT. */
+  transportRttMs: number | null;
+  lateFrames: number;
+  lateThresholdMs: number;
+  untimedFrames: number;
+  continuity: ContinuityCounts;
+  generator: GeneratorHealth;
+  server: (ServerMetricsSummary & { lastError?: string }) | null;
+  cdf: CdfPoint[];
+  verdict?: StepVerdict;
+}
+
+function median(values: number[]): number | null {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return null;
+  return finite[Math.floor((finite.length - 1) / 2)]!;
+}
+
+export function aggregateStep(args: {
+  outcomes: SessionOutcome[];
+  e2e: SampleBuffer;
+  serverAdded: SampleBuffer;
+  audioSeconds: number;
+  wallSeconds: number;
+  lateThresholdMs: number;
+  generator: GeneratorHealth;
+  server: (ServerMetricsSummary & { lastError?: string }) | null;
+}): StepResult {
+  const { outcomes } = args;
+  const errors: Record<string, number> = {};
+  const continuity: ContinuityCounts = { gaps: 0, missingSamples: 0, overlaps: 0, sequenceGaps: 0, missingSequences: 0 };
+  const sent = { frames: 0, samples: 0 };
+  const received = { frames: 0, samplesByKind: {} as Record<string, number> };
+  const serverTotals = { inputSamples: 0, outputSamples: 0, frames: 0, lateFrames: 0 };
+  const byTransport: Record<TransportKind, number> = { websocket: 0, webrtc: 0 };
+  let lateFrames = 0;
+  let untimedFrames = 0;
+  let started = 0;
+  let completed = 0;
+  for (const o of outcomes) {
+    byTransport[o.transport] += 1;
+    if (o.error !== null) errors[o.error] = (errors[o.error] ?? 0) + 1;
+    const m = o.measurement;
+    if (m) {
+      started += 1;
+      sent.frames += m.inputFramesSent;
+      sent.samples += m.inputSamplesSent;
+      received.frames += m.outputFrames;
+      for (const [kind, c] of Object.entries(m.outputSamplesByKind)) {
+        received.samplesByKind[kind] = (received.samplesByKind[kind] ?? 0) + c.samples;
+      }
+      for (const key of Object.keys(continuity) as Array<keyof ContinuityCounts>) continuity[key] += m.continuity[key];
+      lateFrames += m.lateFrames;
+      untimedFrames += m.untimedFrames;
+    }
+    if (o.done) {
+      completed += o.error === null ? 1 : 0;
+      serverTotals.inputSamples += o.done.inputSamples;
+      serverTotals.outputSamples += o.done.outputSamples;
+      serverTotals.frames += o.done.frames;
+      serverTotals.lateFrames += o.done.lateFrames;
+    }
+  }
+  return {
+    streams: outcomes.length,
+    byTransport,
+    audioSeconds: args.audioSeconds,
+    wallSeconds: args.wallSeconds,
+    sessions: { started, completed, failed: outcomes.length - completed, errors },
+    sent,
+    received,
+    serverTotals,
+    algorithmicLatencyMs: median(outcomes.map((o) => o.algorithmicLatencyMs ?? Number.NaN)),
+    e2eMs: summarize(args.e2e.view()),
+    serverAddedMs: summarize(args.serverAdded.view()),
+    transportRttMs: median(outcomes.map((o) => o.measurement?.minRttMs ?? Number.NaN)),
+    lateFrames,
+    lateThresholdMs: args.lateThresholdMs,
+    untimedFrames,
+    continuity,
+    generator: args.generator,
+    server: args.server,
+    cdf: empiricalCdf(args.e2e.view()),
+  };
+}

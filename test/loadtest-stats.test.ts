@@ -1,0 +1,175 @@
+import t from 'tap';
+import { empiricalCdf, percentileSorted, summarize } from '../loadtest/stats/percentiles.ts';
+import {
+  histogramDelta,
+  histogramQuantile,
+  parsePromText,
+  PromParseError,
+  readHistogram,
+  sumSeries,
+} from '../loadtest/metrics/prom-text.ts';
+import { summarizeScrapes, metricsUrlFor } from '../loadtest/metrics/scraper.ts';
+import { judgeStep, parseRampSpec, rampOutcome, rampSteps } from '../loadtest/ramp.ts';
+import { SessionTracker } from '../loadtest/session-tracker.ts';
+
+t.test('nearest-rank percentiles of 1..100 and of 1..1000', async (t) => {
+  const hundred = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+  t.equal(percentileSorted(hundred, 50), 50);
+  t.equal(percentileSorted(hundred, 90), 90);
+  t.equal(percentileSorted(hundred, 99), 99);
+  t.equal(percentileSorted(hundred, 99.9), 100, 'p99.9 of 100 samples is the maximum');
+  t.equal(percentileSorted(hundred, 0), 1);
+  t.equal(percentileSorted(hundred, 100), 100);
+  const thousand = Float64Array.from({ length: 1000 }, (_, i) => i + 1);
+  t.equal(percentileSorted(thousand, 99.9), 999);
+  t.equal(percentileSorted(thousand, 99), 990);
+  t.ok(Number.isNaN(percentileSorted(new Float64Array(0), 50)));
+  t.throws(() => percentileSorted(hundred, 101), RangeError);
+});
+
+t.test('summarize sorts, and one outlier moves only max and p99.9', async (t) => {
+  const values = Array.from({ length: 1000 }, (_, i) => 20 + (i % 10)); // 20..29, 100 of each
+  const base = summarize(values.slice().reverse());
+  t.equal(base.count, 1000);
+  t.equal(base.minMs, 20);
+  t.equal(base.p50Ms, 24);
+  t.equal(base.p90Ms, 28);
+  t.equal(base.p99Ms, 29);
+  t.equal(base.maxMs, 29);
+  t.equal(base.meanMs, 24.5);
+  values[500] = 75;
+  const withOutlier = summarize(values);
+  t.equal(withOutlier.maxMs, 75);
+  t.equal(withOutlier.p99Ms, 29);
+  t.equal(withOutlier.p999Ms, 29, 'p99.9 of 1000 is the 999th value');
+  values[501] = 76;
+  t.equal(summarize(values).p999Ms, 75, 'two outliers reach p99.9');
+});
+
+t.test('empirical CDF ends at (max, 1) and stays within the point budget', async (t) => {
+  const values = Array.from({ length: 10000 }, (_, i) => (i * 7919) % 10000);
+  const cdf = empiricalCdf(values, 400);
+  t.ok(cdf.length <= 400, `${cdf.length} points`);
+  t.same(cdf[cdf.length - 1], { latencyMs: 9999, fraction: 1 });
+  const monotonic = cdf.every((p, i) => i === 0 || (p.fraction > cdf[i - 1]!.fraction && p.latencyMs >= cdf[i - 1]!.latencyMs));
+  t.ok(monotonic, 'fractions rise strictly, latencies never fall');
+  t.same(empiricalCdf([3, 1, 2]), [
+    { latencyMs: 1, fraction: 1 / 3 },
+    { latencyMs: 2, fraction: 2 / 3 },
+    { latencyMs: 3, fraction: 1 },
+  ]);
+});
+
+const SCRAPE_A = `# HELP livestem_active_sessions Sessions streaming now
+# TYPE livestem_active_sessions gauge
+livestem_active_sessions{model="lstm"} 3
+livestem_active_sessions{model="unet"} 1
+# HELP livestem_hop_seconds Time per hop
+# TYPE livestem_hop_seconds histogram
+livestem_hop_seconds_bucket{le="0.001"} 10
+livestem_hop_seconds_bucket{le="0.005"} 90
+livestem_hop_seconds_bucket{le="0.01"} 100
+livestem_hop_seconds_bucket{le="+Inf"} 100
+livestem_hop_seconds_sum 0.3
+livestem_hop_seconds_count 100
+# TYPE livestem_late_frames_total counter
+livestem_late_frames_total{reason="slow \\"model\\""} 2 1700000000000
+process_cpu_seconds_total 1.5
+`;
+
+const SCRAPE_B = SCRAPE_A.replace('livestem_active_sessions{model="lstm"} 3', 'livestem_active_sessions{model="lstm"} 7')
+  .replace('{le="0.001"} 10', '{le="0.001"} 10')
+  .replace('{le="0.005"} 90', '{le="0.005"} 90')
+  .replace('{le="0.01"} 100', '{le="0.01"} 200')
+  .replace('{le="+Inf"} 100', '{le="+Inf"} 200')
+  .replace('_sum 0.3', '_sum 1.1')
+  .replace('_count 100', '_count 200')
+  .replace('"} 2 1700000000000', '"} 5');
+
+t.test('Prometheus text: families, labels with escapes, timestamps, sums', async (t) => {
+  const a = parsePromText(SCRAPE_A);
+  t.equal(a.families.get('livestem_active_sessions')?.type, 'gauge');
+  t.equal(a.families.get('livestem_hop_seconds')?.help, 'Time per hop');
+  t.equal(sumSeries(a, 'livestem_active_sessions'), 4);
+  t.equal(sumSeries(a, 'livestem_active_sessions', { model: 'unet' }), 1);
+  t.equal(a.samples.find((s) => s.name === 'livestem_late_frames_total')?.labels['reason'], 'slow "model"');
+  t.equal(sumSeries(a, 'livestem_late_frames_total'), 2);
+  t.ok(Number.isNaN(sumSeries(a, 'nope')));
+  t.throws(() => parsePromText('<html>not metrics</html>'), PromParseError);
+  t.throws(() => parsePromText('x{a="1"} notanumber'), PromParseError);
+  t.equal(parsePromText('x +Inf\ny NaN').samples[0]?.value, Number.POSITIVE_INFINITY);
+});
+
+t.test('histogram quantile follows histogram_quantile interpolation', async (t) => {
+  const h = readHistogram(parsePromText(SCRAPE_A), 'livestem_hop_seconds')!;
+  t.equal(h.count, 100);
+  // rank 50 lies in (0.001, 0.005] holding ranks 10..90: 0.001 + 0.004 · 40/80
+  t.equal(histogramQuantile(h, 0.5), 0.003);
+  t.equal(histogramQuantile(h, 0.05), 0.0005, 'first bucket interpolates from 0');
+  t.equal(histogramQuantile(h, 0.95), 0.0075);
+  const inf = { buckets: [{ le: 0.01, count: 1 }, { le: Number.POSITIVE_INFINITY, count: 10 }], sum: 0, count: 10 };
+  t.equal(histogramQuantile(inf, 0.99), 0.01, 'rank in +Inf returns the highest finite bound');
+  const delta = histogramDelta(h, readHistogram(parsePromText(SCRAPE_B), 'livestem_hop_seconds')!);
+  t.same(delta.buckets.map((b) => b.count), [0, 0, 100, 100]);
+  t.equal(histogramQuantile(delta, 0.5), 0.0075, 'only the step\'s observations, all in (0.005, 0.01]');
+});
+
+t.test('scrape summary: counter increase, gauge peak, step histogram', async (t) => {
+  const scrapes = [SCRAPE_A, SCRAPE_B, SCRAPE_A].map((text, i) => ({ atMs: i * 1000, scrape: parsePromText(text) }));
+  const s = summarizeScrapes('http://x/metrics', scrapes.slice(0, 2), 0);
+  t.equal(s.counters['livestem_late_frames_total'], 3);
+  t.same(s.gauges['livestem_active_sessions'], { max: 8, last: 8 });
+  t.equal(s.histograms['livestem_hop_seconds']?.count, 100);
+  t.equal(s.histograms['livestem_hop_seconds']?.mean, 0.008);
+  t.notOk('process_cpu_seconds_total' in s.counters, 'only livestem_ metrics');
+  t.same(summarizeScrapes('u', scrapes, 0).gauges['livestem_active_sessions'], { max: 8, last: 4 });
+  t.equal(metricsUrlFor('ws://10.0.0.5:8080/v1/stream?token=abc'), 'http://10.0.0.5:8080/metrics');
+  t.equal(metricsUrlFor('wss://example.com/v1/stream'), 'https://example.com/metrics');
+});
+
+t.test('ramp: steps, verdicts and capacity', async (t) => {
+  const spec = parseRampSpec('8:32:8');
+  t.same(rampSteps(spec), [8, 16, 24, 32]);
+  t.throws(() => parseRampSpec('8:4:2'));
+  t.throws(() => parseRampSpec('8:x:2'));
+  t.same(judgeStep({ streams: 8, p99E2eMs: 30, gaps: 0, failedSessions: 0 }, 40), { pass: true, reasons: [] });
+  const bad = judgeStep({ streams: 8, p99E2eMs: 41, gaps: 2, failedSessions: 1 }, 40);
+  t.equal(bad.pass, false);
+  t.equal(bad.reasons.length, 3);
+  t.equal(judgeStep({ streams: 8, p99E2eMs: Number.NaN, gaps: 0, failedSessions: 0 }, 40).pass, false, 'no data never passes');
+  t.same(rampOutcome([{ streams: 8, pass: true }, { streams: 16, pass: true }, { streams: 24, pass: false }], spec), {
+    capacityStreams: 16,
+    firstFailStreams: 24,
+    saturated: true,
+    done: true,
+  });
+  t.same(rampOutcome([{ streams: 8, pass: true }], spec), { capacityStreams: 8, firstFailStreams: null, saturated: false, done: false });
+  t.equal(rampOutcome([8, 16, 24, 32].map((streams) => ({ streams, pass: true })), spec).done, true);
+  t.equal(rampOutcome([{ streams: 8, pass: false }], spec).capacityStreams, 0);
+});
+
+t.test('session tracker: e2e from aligned input send time, gaps, sequences, tail', async (t) => {
+  // 1000 Hz rates for round numbers: input frames of 10 samples sent at t = 10·k ms (k = 0..9)
+  const tr = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 15, lateThresholdMs: 30 });
+  for (let k = 0; k < 10; k++) tr.noteInputSent(10, 10 * k);
+  tr.notePong(4);
+  tr.notePong(2);
+  const frame = (sequence: number, sampleOffset: number, kind = 'vocals') => ({ kind, sequence, sampleOffset, sampleCount: 5, sampleRateHz: 1000 });
+  tr.noteOutputFrame(frame(0, 0), 22); // newest sample 4 → input frame 0 sent at 0
+  tr.noteOutputFrame(frame(1, 5), 27); // newest 9 → frame 0; enabling sample 24 → frame 2 (20 ms)
+  tr.noteOutputFrame(frame(2, 15), 60); // gap of 5 samples; newest 19 → frame 1 (10 ms): e2e 50 (late)
+  tr.noteOutputFrame(frame(5, 20), 45); // 2 sequences missing; newest 24 → input frame 2 (20 ms)
+  tr.noteOutputFrame(frame(6, 20), 46); // overlap
+  t.same([...tr.e2eMs.view()], [22, 27, 50, 25, 26]);
+  tr.noteDone(40, ['vocals', 'accompaniment']);
+  const m = tr.finish();
+  t.same([...tr.serverMs.view()], [22 - 10 - 1, 27 - 20 - 1, 60 - 30 - 1, 45 - 30 - 1, 46 - 30 - 1]);
+  t.equal(m.inputFramesSent, 10);
+  t.equal(m.inputSamplesSent, 100);
+  t.equal(m.outputFrames, 5);
+  t.equal(m.lateFrames, 1, 'only the 50 ms frame is over 30 ms');
+  t.equal(m.minRttMs, 2);
+  t.same(m.continuity, { gaps: 3, missingSamples: 5 + 15 + 40, overlaps: 1, sequenceGaps: 1, missingSequences: 2 });
+  t.same(m.outputSamplesByKind['vocals'], { frames: 5, samples: 25, endOffset: 40 });
+  t.same(m.outputSamplesByKind['accompaniment'], { frames: 0, samples: 0, endOffset: 40 });
+});
