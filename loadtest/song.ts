@@ -3,7 +3,9 @@
  * in lockstep. Encoding to the wire format happens per frame (a few hundred samples), which is cheaper than keeping
  * a pre-encoded copy per frame size.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWav } from '../server/dsp/wav.ts';
 import { encodePcm } from '../server/protocol/pcm-codec.ts';
@@ -51,7 +53,7 @@ export class SongCursor {
   }
 }
 
-async function findFirstWav(dir: string): Promise<string | null> {
+async function findFirstMixture(dir: string): Promise<string | null> {
   let entries: string[];
   try {
     entries = (await readdir(dir)).sort();
@@ -63,22 +65,33 @@ async function findFirstWav(dir: string): Promise<string | null> {
   for (const e of entries) {
     const path = join(dir, e);
     if ((await stat(path)).isDirectory()) {
-      const found = await findFirstWav(path);
+      const found = await findFirstMixture(path);
       if (found) return found;
     }
   }
-  const anyWav = entries.find((e) => e.endsWith('.wav'));
-  return anyWav ? join(dir, anyWav) : null;
+  return null;
 }
 
-/** `--input` when given, else the first track (its mixture.wav) of the synthetic test set. */
-export async function loadSong(inputPath: string | undefined): Promise<Song> {
-  const path = inputPath ?? (await findFirstWav(DEFAULT_SONG_DIR));
+/** Generates one 60 s test song with the project's generator into a temp dir; returns its mixture path. */
+async function generateSong(log: (line: string) => void): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'livestem-loadtest-song-'));
+  log(`no song in ${DEFAULT_SONG_DIR}: generating one (npm run data:synth -- --out ${dir} --train 0 --valid 0 --test 1)…`);
+  const args = ['run', 'data:synth', '--', '--out', dir, '--train', '0', '--valid', '0', '--test', '1', '--seconds', '60'];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn('npm', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const path = code === 0 ? await findFirstMixture(dir) : null;
   if (path === null) {
-    throw new Error(
-      `no input song: pass --input song.wav, or generate the synthetic test set first (npm run data:synth, which writes ${DEFAULT_SONG_DIR}/…/mixture.wav)`,
-    );
+    throw new Error(`could not generate a song (npm run data:synth exited ${code}): pass --input song.wav instead`);
   }
+  return path;
+}
+
+/** `--input` when given, else the first track (its mixture.wav) of the synthetic test set, else a generated one. */
+export async function loadSong(inputPath: string | undefined, log: (line: string) => void = console.error): Promise<Song> {
+  const path = inputPath ?? (await findFirstMixture(DEFAULT_SONG_DIR)) ?? (await generateSong(log));
   const wav = await readWav(path);
   if (wav.channels.length < 1 || wav.channels.length > 2) {
     throw new Error(`${path}: ${wav.channels.length} channels; the protocol takes 1 or 2`);

@@ -1,0 +1,50 @@
+/** The data docs/performance.md is rendered from (also written as JSON next to the loadtest results). */
+import type { OfflineRtf } from './offline-rtf.ts';
+
+export interface EngineCost {
+  /** Engine time per session-hop with one stream per model call (µs). */
+  unbatchedUsPerHop: number;
+  /** Engine time per session-hop when `batchSize` streams share each call (µs). */
+  batchedUsPerHop: number;
+  batchSize: number;
+  /** What the figure includes, in the bench's own words. */
+  scope: string;
+}
+
+export interface CapacityFigure {
+  streams: number;
+  /** True when a higher step failed (a real ceiling); false when the ramp ended without failing. */
+  saturated: boolean;
+  sloP99Ms: number;
+  p99AtCapacityMs: number | null;
+  durationS: number;
+  command: string;
+  date: string;
+  reportPath: string;
+}
+
+export interface ModelPerf {
+  name: string;
+  arch: string;
+  description: string;
+  parameters: number;
+  sampleRateHz: number;
+  nFft: number;
+  hopSamples: number;
+  algorithmicLatencyMs: number;
+  engine: EngineCost | null;
+  engineNote?: string;
+  capacity: CapacityFigure | null;
+  capacityNote?: string;
+  offline: OfflineRtf | null;
+  offlineNote?: string;
+}
+
+export interface PerfData {
+  date: string;
+  machine: { cpu: string; cores: number; node: string; loadAverage1m: number };
+  gpu: { available: boolean; note: string };
+  song: string;
+  models: ModelPerf[];
+  commands: string[];
+}
