@@ -41,7 +41,7 @@ export function rampSteps(spec: RampSpec): number[] {
 
 export function judgeStep(input: StepVerdictInput, sloP99Ms: number): StepVerdict {
   const reasons: string[] = [];
-  if (!(input.p99E2eMs <= sloP99Ms)) reasons.push(`p99 ${input.p99E2eMs.toFixed(1)} ms > SLO ${sloP99Ms} ms`);
+  if (!(input.p99E2eMs <= sloP99Ms)) reasons.push(`p99 ${input.p99E2eMs.toFixed(1)} ms > SLO ${sloP99Ms.toFixed(1)} ms`);
   if (input.gaps > 0) reasons.push(`${input.gaps} gap(s) in output`);
   if (input.failedSessions > 0) reasons.push(`${input.failedSessions} session(s) failed`);
   return { pass: reasons.length === 0, reasons };

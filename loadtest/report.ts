@@ -92,8 +92,8 @@ export function renderMarkdown(report: LoadReport): string {
       '## Capacity',
       '',
       r.saturated
-        ? `**${r.capacityStreams} streams** under SLO p99 ≤ ${r.sloP99Ms} ms with zero gaps (first failing step: ${r.firstFailStreams}).`
-        : `Every step up to ${r.capacityStreams} streams passed SLO p99 ≤ ${r.sloP99Ms} ms: capacity is **at least ${r.capacityStreams}** (extend --ramp).`,
+        ? `**${r.capacityStreams} streams** under SLO p99 ≤ ${r.sloP99Ms.toFixed(1)} ms with zero gaps (first failing step: ${r.firstFailStreams}).`
+        : `Every step up to ${r.capacityStreams} streams passed SLO p99 ≤ ${r.sloP99Ms.toFixed(1)} ms: capacity is **at least ${r.capacityStreams}** (extend --ramp).`,
       '',
       '| streams | p50 | p99 | p99.9 | max | gaps | failed | verdict |',
       '|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -127,7 +127,7 @@ export async function writeReport(report: LoadReport, outDir: string): Promise<s
   if (report.ramp) {
     const cap = capacitySpec(
       report.steps.map((s) => ({ streams: s.streams, p50Ms: s.e2eMs.p50Ms, p99Ms: s.e2eMs.p99Ms, p999Ms: s.e2eMs.p999Ms, pass: s.verdict?.pass ?? false })),
-      `Capacity: e2e latency vs concurrent streams (SLO p99 ≤ ${report.ramp.sloP99Ms} ms)`,
+      `Capacity: e2e latency vs concurrent streams (SLO p99 ≤ ${report.ramp.sloP99Ms.toFixed(1)} ms)`,
       report.ramp.sloP99Ms,
     );
     const capPath = join(outDir, 'capacity.png');
