@@ -6,6 +6,7 @@
  * broken, so a failed import just moves on to the next candidate.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installFastWasmSlices } from './model/wasm-slice-kernels.ts';
 
 export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
@@ -57,6 +58,7 @@ export async function initBackend(prefer?: BackendName, log: (line: string) => v
       if (await attempt()) {
         await tf.ready();
         registerFastGradients();
+        installFastWasmSlices();
         chosen = { name, tfBackend: tf.getBackend(), skipped };
         log(`tfjs backend: ${name} (${chosen.tfBackend})${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
         return chosen;
