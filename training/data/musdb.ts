@@ -108,13 +108,17 @@ export async function openWavTrack(dir: string, name: string, split: string): Pr
   return new WavFolderTrack(name, split, dir, length, files);
 }
 
-/** Tracks of `<root>/<split>` in the HQ folder layout, sorted by name. */
+/** Tracks of `<root>/<split>` in the HQ folder layout, sorted by name (hidden folders skipped). */
 export async function openWavSplit(root: string, split: string): Promise<MusdbTrack[]> {
   const dir = join(root, split);
   if (!(await isDirectory(dir))) {
     throw new DatasetError('LIVESTEM_DATA_MISSING_FOLDER', dir, `no "${split}" folder in the data set root`);
   }
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  // hidden folders are work in progress (the generator writes `.<track>.tmp-*` and renames when done)
+  const entries = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   if (entries.length === 0) throw new DatasetError('LIVESTEM_DATA_NO_TRACKS', dir, 'no track folders');
   const tracks: MusdbTrack[] = [];
   for (const name of entries) tracks.push(await openWavTrack(join(dir, name), name, split));
