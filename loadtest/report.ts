@@ -54,7 +54,7 @@ function stepSection(step: StepResult): string {
     latencyRow('end-to-end', step.e2eMs),
     latencyRow('server-added', step.serverAddedMs),
     '',
-    `- algorithmic latency ${f1(step.algorithmicLatencyMs)} ms; transport RTT (median of per-session minimum) ${f1(step.transportRttMs)} ms`,
+    `- model ${step.models.join(', ') || '–'}; algorithmic latency ${f1(step.algorithmicLatencyMs)} ms; transport RTT (median of per-session minimum) ${f1(step.transportRttMs)} ms`,
     `- sessions: ${step.sessions.started} started, ${step.sessions.completed} completed, ${step.sessions.failed} failed${errors ? ` (${errors})` : ''}`,
     `- sent ${step.sent.frames} frames / ${step.sent.samples} samples; received ${step.received.frames} frames (${kinds || 'none'})`,
     `- server done totals: input ${step.serverTotals.inputSamples}, output ${step.serverTotals.outputSamples} samples per kind, late ${step.serverTotals.lateFrames}`,

@@ -140,7 +140,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   const runSession = async (index: number): Promise<SessionOutcome> => {
     const transport: TransportKind = index < opts.streams - opts.webrtcStreams ? 'websocket' : 'webrtc';
     const frameMs = opts.frameSizesMs[index % opts.frameSizesMs.length]!;
-    const outcome: SessionOutcome = { index, transport, frameMs, measurement: null, done: null, algorithmicLatencyMs: null, error: null };
+    const outcome: SessionOutcome = { index, transport, frameMs, measurement: null, done: null, algorithmicLatencyMs: null, modelName: null, error: null };
     await sleep(stepStartMs + (index * opts.staggerMs) / opts.streams - clock());
     const connector = opts.connectors[transport];
     if (!connector) throw new Error(`no ${transport} client available`);
@@ -173,6 +173,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         clock,
       );
       outcome.algorithmicLatencyMs = session.ready.algorithmicLatencyMs;
+      outcome.modelName = session.ready.modelName;
       tracker = new SessionTracker({
         inputSampleRateHz: rate,
         algorithmicLatencyMs: session.ready.algorithmicLatencyMs,

@@ -13,6 +13,8 @@ export interface SessionOutcome {
   /** Server's `done` totals, when it arrived. */
   done: { inputSamples: number; outputSamples: number; frames: number; lateFrames: number } | null;
   algorithmicLatencyMs: number | null;
+  /** Model the server ran the session on (from `ready`). */
+  modelName: string | null;
   /** Error code when the session failed (did not start, or did not end with done). */
   error: string | null;
   errorMessage?: string;
@@ -38,6 +40,8 @@ export interface StepResult {
   /** Server `done` totals summed over sessions (what the server says it got and produced). */
   serverTotals: { inputSamples: number; outputSamples: number; frames: number; lateFrames: number };
   algorithmicLatencyMs: number | null;
+  /** Distinct models the sessions ran on. */
+  models: string[];
   e2eMs: LatencySummary;
   serverAddedMs: LatencySummary;
   /** Median over sessions of the minimum ping RTT. */
@@ -113,6 +117,7 @@ export function aggregateStep(args: {
     received,
     serverTotals,
     algorithmicLatencyMs: median(outcomes.map((o) => o.algorithmicLatencyMs ?? Number.NaN)),
+    models: [...new Set(outcomes.map((o) => o.modelName).filter((n): n is string => n !== null))].sort(),
     e2eMs: summarize(args.e2e.view()),
     serverAddedMs: summarize(args.serverAdded.view()),
     transportRttMs: median(outcomes.map((o) => o.measurement?.minRttMs ?? Number.NaN)),

@@ -1,0 +1,26 @@
+/** Reads a `npm run loadtest -- --ramp …` report.json and extracts the capacity figure for the performance table. */
+import { readFile } from 'node:fs/promises';
+import type { LoadReport } from '../report.ts';
+import type { CapacityFigure } from './perf-model.ts';
+
+export async function readCapacity(reportPath: string, modelName: string): Promise<CapacityFigure> {
+  const report = JSON.parse(await readFile(reportPath, 'utf8')) as LoadReport;
+  if (report.tool !== 'livestem-loadtest' || report.reportVersion !== 1) throw new Error(`${reportPath} is not a livestem load report`);
+  if (!report.ramp) throw new Error(`${reportPath} is not a ramp run (no capacity in it): run npm run loadtest -- --ramp A:B:STEP`);
+  const models = new Set(report.steps.flatMap((s) => s.models));
+  if (!models.has(modelName) || models.size !== 1) {
+    throw new Error(`${reportPath} measured model(s) ${[...models].join(', ') || 'none'}, not ${modelName}`);
+  }
+  if (report.steps.some((s) => s.byTransport.webrtc > 0)) throw new Error(`${reportPath} mixed in WebRTC sessions; the figure is WebSocket only`);
+  const atCapacity = report.steps.find((s) => s.streams === report.ramp!.capacityStreams);
+  return {
+    streams: report.ramp.capacityStreams,
+    saturated: report.ramp.saturated,
+    sloP99Ms: report.ramp.sloP99Ms,
+    p99AtCapacityMs: atCapacity?.e2eMs.p99Ms ?? null,
+    durationS: report.config.durationS,
+    command: report.command,
+    date: report.date,
+    reportPath,
+  };
+}
