@@ -187,12 +187,14 @@ export class SeparationPipeline {
     return { sampleOffset, vocals, accompaniment, vad };
   }
 
-  /** Output offset of frame k's newest hop (model samples [k·hop, (k+1)·hop) of the segment). */
+  /**
+   * Output offset of frame k's newest hop (model samples [k·hop, (k+1)·hop) of the segment). Slightly negative for
+   * the first hop when an input resampler's delay puts that hop partly before the stream start.
+   */
   private vadOffset(k: number): number {
     const { inputRateHz: ri, modelRateHz: rm, outputRateHz: ro, inputDelaySamples: da } = this.plan;
     const hop = this.model.stft.hopSamples;
-    const local = Math.round(((k * hop * ri - da * rm) * ro) / (rm * ri));
-    return this.baseOutput + Math.max(0, local);
+    return this.baseOutput + Math.round(((k * hop * ri - da * rm) * ro) / (rm * ri));
   }
 
   private downmix(stereo: Float32Array[]): Float32Array[] {

@@ -1,0 +1,61 @@
+/**
+ * A session's bounded FIFO of received audio (planar, client rate) interleaved with the `flush`/`end` markers that
+ * must be applied exactly between the audio before and after them. Each audio item remembers when it arrived, so
+ * the hops it completes can be timed against real time. The bound is enforced by the session (it knows the rate).
+ */
+export type QueueItem =
+  | { kind: 'audio'; samples: Float32Array[]; offset: number; arrivalMs: number }
+  | { kind: 'marker'; marker: 'flush' | 'end' };
+
+export interface AudioPiece {
+  samples: Float32Array[];
+  arrivalMs: number;
+}
+
+export class InputQueue {
+  private readonly items: QueueItem[] = [];
+  private head = 0;
+  private audioSamples = 0;
+
+  /** Audio samples (per channel) queued and not yet taken. */
+  get bufferedSamples(): number {
+    return this.audioSamples;
+  }
+
+  pushAudio(samples: Float32Array[], arrivalMs: number): void {
+    const length = samples[0]?.length ?? 0;
+    if (length === 0) return;
+    this.items.push({ kind: 'audio', samples, offset: 0, arrivalMs });
+    this.audioSamples += length;
+  }
+
+  pushMarker(marker: 'flush' | 'end'): void {
+    this.items.push({ kind: 'marker', marker });
+  }
+
+  peek(): QueueItem | undefined {
+    return this.items[this.head];
+  }
+
+  /** Takes up to `maxSamples` from the head audio item (never across items). */
+  takeAudio(maxSamples: number): AudioPiece | undefined {
+    const item = this.items[this.head];
+    if (!item || item.kind !== 'audio') return undefined;
+    const length = item.samples[0]!.length;
+    const end = Math.min(length, item.offset + Math.max(1, maxSamples));
+    const samples = item.samples.map((ch) => ch.subarray(item.offset, end));
+    this.audioSamples -= end - item.offset;
+    item.offset = end;
+    if (end === length) this.shift();
+    return { samples, arrivalMs: item.arrivalMs };
+  }
+
+  /** Drops the head item (a marker once it has been applied). */
+  shift(): void {
+    this.head++;
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

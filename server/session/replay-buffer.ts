@@ -1,0 +1,93 @@
+/**
+ * Output retained for resume: the last `retainSamples` of output (every kind, as the encoded frames that were sent,
+ * plus their VAD message), so a client reconnecting after a drop can ask for everything from the offset it last
+ * received completely. Bounded by samples; older spans are dropped as new ones arrive.
+ */
+import { decodeAudioFrame, encodeAudioFrame } from '../protocol/audio-frame-codec.ts';
+import type { VadMessage } from '../protocol/messages.ts';
+
+export interface ReplaySpan {
+  sampleOffset: number;
+  sampleCount: number;
+  /** Encoded output frames (one per kind), as sent. */
+  frames: Uint8Array[];
+  vad: VadMessage | undefined;
+}
+
+export type ReplayCheck = { ok: true } | { ok: false; detail: string };
+
+export class ReplayBuffer {
+  private spans: ReplaySpan[] = [];
+  private endOffset = 0;
+
+  constructor(private readonly retainSamples: number) {}
+
+  /** Offset after the newest retained (or produced) sample. */
+  get producedSamples(): number {
+    return this.endOffset;
+  }
+
+  get oldestOffset(): number {
+    return this.spans[0]?.sampleOffset ?? this.endOffset;
+  }
+
+  add(span: ReplaySpan): void {
+    this.endOffset = span.sampleOffset + span.sampleCount;
+    if (this.retainSamples <= 0) return;
+    this.spans.push(span);
+    const keepFrom = this.endOffset - this.retainSamples;
+    let drop = 0;
+    while (drop < this.spans.length - 1 && this.spans[drop]!.sampleOffset + this.spans[drop]!.sampleCount <= keepFrom) drop++;
+    if (drop > 0) this.spans = this.spans.slice(drop);
+  }
+
+  check(fromOffset: number): ReplayCheck {
+    if (fromOffset > this.endOffset) {
+      return { ok: false, detail: `lastSampleOffset ${fromOffset} is beyond the ${this.endOffset} samples produced` };
+    }
+    if (fromOffset < this.oldestOffset) {
+      return { ok: false, detail: `lastSampleOffset ${fromOffset} is older than the oldest retained sample ${this.oldestOffset}` };
+    }
+    return { ok: true };
+  }
+
+  /**
+   * Frames and VAD messages covering [fromOffset, produced), re-sequenced from `nextSequence`; a span straddling
+   * `fromOffset` is cut there so no sample is sent twice.
+   */
+  replay(fromOffset: number, nextSequence: () => number): Array<Uint8Array | VadMessage> {
+    const out: Array<Uint8Array | VadMessage> = [];
+    for (const span of this.spans) {
+      const end = span.sampleOffset + span.sampleCount;
+      if (end <= fromOffset && span.sampleCount > 0) continue;
+      const cut = Math.max(0, fromOffset - span.sampleOffset);
+      for (const bytes of span.frames) {
+        const frame = decodeAudioFrame(bytes);
+        out.push(
+          encodeAudioFrame(
+            { kind: frame.kind, format: frame.format, sequence: nextSequence(), sampleOffset: frame.sampleOffset + cut, sampleRateHz: frame.sampleRateHz },
+            frame.samples.map((ch) => ch.subarray(cut)),
+          ),
+        );
+      }
+      if (span.vad) {
+        const vad = cutVad(span.vad, fromOffset);
+        if (vad) out.push(vad);
+      }
+    }
+    return out;
+  }
+}
+
+function cutVad(vad: VadMessage, fromOffset: number): VadMessage | undefined {
+  let first = 0;
+  while (first < vad.probs.length && Math.round(vad.sampleOffset + first * vad.hopSamples) < fromOffset) first++;
+  if (first === vad.probs.length) return undefined;
+  if (first === 0) return vad;
+  return {
+    ...vad,
+    sampleOffset: vad.sampleOffset + first * vad.hopSamples,
+    probs: vad.probs.slice(first),
+    transitions: vad.transitions.filter((t) => t.sampleOffset >= fromOffset),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Builds the session's descriptive server messages (ready / resumed / stats / done) from its processor's state.
+ * Pure functions of their arguments.
+ */
+import {
+  PROTOCOL_VERSION,
+  type DoneMessage,
+  type ReadyMessage,
+  type ResumedMessage,
+  type SessionLimits,
+  type StatsMessage,
+} from '../protocol/messages.ts';
+import type { StreamProcessor } from './stream-processor.ts';
+
+export interface SessionIdentity {
+  id: string;
+  resumeToken: string;
+  streamId: string | undefined;
+}
+
+export function readyMessage(who: SessionIdentity, p: StreamProcessor, limits: SessionLimits): ReadyMessage {
+  const m = p.manifest;
+  const latency = p.pipeline.latencySamples;
+  return {
+    type: 'ready',
+    protocolVersion: PROTOCOL_VERSION,
+    sessionId: who.id,
+    resumeToken: who.resumeToken,
+    ...(who.streamId !== undefined ? { streamId: who.streamId } : {}),
+    model: { name: m.name, arch: m.arch, sampleRateHz: m.sampleRateHz, nFft: m.stft.nFft, hopSamples: m.stft.hopSamples },
+    input: { sampleRateHz: p.audio.inputSampleRateHz, channels: p.audio.inputChannels, format: p.audio.inputFormat },
+    output: { sampleRateHz: p.audio.outputSampleRateHz, channels: p.audio.inputChannels, format: p.audio.outputFormat, ...p.outputConfig },
+    latency: { samples: latency, ms: (latency / p.audio.outputSampleRateHz) * 1000 },
+    vadHopSamples: p.pipeline.vadHopSamples,
+    limits,
+  };
+}
+
+export function resumedMessage(who: SessionIdentity, p: StreamProcessor, limits: SessionLimits, fromOffset: number): ResumedMessage {
+  const { type: _ready, ...fields } = readyMessage(who, p, limits);
+  return { ...fields, type: 'resumed', inputSamples: p.inputSamplesReceived, outputSampleOffset: fromOffset };
+}
+
+export function statsMessage(
+  who: SessionIdentity,
+  p: StreamProcessor,
+  extra: { id: string | number | undefined; state: string; sendBufferedBytes: number; uptimeMs: number },
+): StatsMessage {
+  return {
+    type: 'stats',
+    ...(extra.id !== undefined ? { id: extra.id } : {}),
+    sessionId: who.id,
+    state: extra.state,
+    inputSamples: p.inputSamplesReceived,
+    outputSamples: p.outputSamplesEmitted,
+    frames: p.pipeline.framesProcessed,
+    lateFrames: p.lateFrames,
+    bufferedInputMs: p.bufferedInputMs,
+    sendBufferedBytes: extra.sendBufferedBytes,
+    processingLatencyMs: p.latencyStats,
+    uptimeMs: extra.uptimeMs,
+  };
+}
+
+export function doneMessage(p: StreamProcessor | undefined, reason: 'end' | 'shutdown', durationMs: number): DoneMessage {
+  return {
+    type: 'done',
+    reason,
+    inputSamples: p?.pipeline.inputSamples ?? 0,
+    outputSamples: p?.pipeline.outputSamples ?? 0,
+    frames: p?.pipeline.framesProcessed ?? 0,
+    lateFrames: p?.lateFrames ?? 0,
+    durationMs,
+  };
+}

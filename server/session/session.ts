@@ -1,0 +1,429 @@
+/**
+ * One client session: runs the effects of the pure lifecycle table (session-state.ts), validates what the client
+ * sends, and owns the stream's StreamProcessor (the audio engine). Control messages are handled on arrival — never
+ * behind queued audio; `flush` and `end` enter the audio queue as markers so they apply exactly after the audio sent
+ * before them. Input backpressure: above half the input buffer the socket is paused, above the limit the session
+ * fails with INPUT_OVERRUN; output backpressure: above 1 MiB unsent the socket is paused, above the configured
+ * limit SLOW_CONSUMER.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ERROR_CATALOG, LivestemError, toLivestemError, type ErrorCode } from '../errors.ts';
+import type { FrameModelStream } from '../inference/frame-model.ts';
+import type { ModelManifest } from '../inference/model-manifest.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, type ServerMessage, type SessionLimits } from '../protocol/messages.ts';
+import { PcmDecodeError, decodePcm } from '../protocol/pcm-codec.ts';
+import type { Connection, ConnectionHandler } from './connection.ts';
+import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
+import { isAttached, isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
+import { StreamProcessor } from './stream-processor.ts';
+
+export interface SessionTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export interface SessionSettings {
+  limits: SessionLimits;
+  startTimeoutMs: number;
+  maxSendBufferBytes: number;
+  lateFrameMs: number;
+  /** Output above this many samples is sent without waiting for the processing loop to run dry. */
+  maxFrameSamples: number;
+}
+
+export interface StreamModel {
+  manifest: ModelManifest;
+  createStream(): FrameModelStream;
+}
+
+/** What a session asks of its registry. */
+export interface SessionHost {
+  readonly settings: SessionSettings;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly timers: SessionTimers;
+  /** Resolves a model name (undefined = default). */
+  model(name: string | undefined): StreamModel | undefined;
+  /** Admission decision for a new session; undefined when admitted. */
+  admissionError(): LivestemError | undefined;
+  admitted(session: Session): void;
+  released(session: Session): void;
+  /** Resume: moves this placeholder's connection to the named detached session, or fails the placeholder. */
+  resume(placeholder: Session, message: Extract<ClientMessage, { type: 'resume' }>): void;
+}
+
+const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+
+export class Session implements ConnectionHandler {
+  readonly id = randomUUID();
+  readonly resumeToken = randomBytes(24).toString('base64url');
+  private state: SessionState = { kind: 'starting' };
+  private connection: Connection | undefined;
+  private processor: StreamProcessor | undefined;
+  private streamId: string | undefined;
+  private idleTimer: { cancel(): void } | undefined;
+  private graceTimer: { cancel(): void } | undefined;
+  private readonly pauseReasons = new Set<'input' | 'output'>();
+  private readonly createdAtMs: number;
+  private readonly log: Logger;
+  private resumeFrom = 0;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: SessionHost,
+    connection: Connection,
+  ) {
+    this.connection = connection;
+    connection.bind(this);
+    this.createdAtMs = host.timers.now();
+    this.log = host.log.child({ sessionId: this.id });
+    this.idleTimer = host.timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), host.settings.startTimeoutMs);
+  }
+
+  get lifecycle(): SessionState {
+    return this.state;
+  }
+
+  get bufferedInputSeconds(): number {
+    return (this.processor?.bufferedInputMs ?? 0) / 1000;
+  }
+
+  // ---- transport → session ----
+
+  onText(text: string): void {
+    if (isTerminal(this.state)) return;
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(text);
+    } catch (err) {
+      this.failWith(err);
+      return;
+    }
+    if (this.state.kind === 'starting') {
+      if (message.type === 'start') this.start(message);
+      else if (message.type === 'resume') this.host.resume(this, message);
+      else this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `first message must be start or resume, got ${message.type}`);
+      return;
+    }
+    this.dispatch({ type: 'client-message' });
+    this.control(message);
+  }
+
+  onBinary(bytes: Uint8Array): void {
+    if (isTerminal(this.state)) return;
+    const p = this.processor;
+    if (this.state.kind !== 'streaming' || !p) {
+      this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `audio ${this.state.kind === 'starting' ? 'before ready' : 'after end'}`);
+      return;
+    }
+    this.dispatch({ type: 'client-message' });
+    let samples: Float32Array[];
+    try {
+      samples = decodePcm(bytes, p.audio.inputFormat, p.audio.inputChannels);
+    } catch (err) {
+      const nonFinite = err instanceof PcmDecodeError && err.reason === 'non-finite';
+      this.failCode(nonFinite ? 'LIVESTEM_ERR_NON_FINITE_SAMPLES' : 'LIVESTEM_ERR_MISALIGNED_FRAME', (err as Error).message);
+      return;
+    }
+    const length = samples[0]!.length;
+    this.host.metrics.inputMessages.inc();
+    this.host.metrics.inputSeconds.inc(length / p.audio.inputSampleRateHz);
+    const maxMs = this.host.settings.limits.maxBufferedInputMs;
+    const afterMs = p.bufferedInputMs + (length / p.audio.inputSampleRateHz) * 1000;
+    if (afterMs > maxMs) {
+      this.failCode('LIVESTEM_ERR_INPUT_OVERRUN', `${afterMs.toFixed(0)} ms of audio waiting, limit ${maxMs} ms: send at most real time`);
+      return;
+    }
+    p.pushAudio(samples, this.host.timers.now());
+    if (p.bufferedInputMs > maxMs / 2) this.pause('input');
+  }
+
+  onTransportError(error: LivestemError): void {
+    this.failWith(error);
+  }
+
+  /** Fails the session with a catalog error (used by the registry, e.g. a refused resume). */
+  fail(error: LivestemError): void {
+    this.failWith(error);
+  }
+
+  onClose(): void {
+    this.connection = undefined;
+    this.pauseReasons.clear();
+    this.dispatch({ type: 'transport-lost' });
+  }
+
+  onSendDrained(): void {
+    if (this.connection && this.connection.bufferedBytes < SEND_HIGH_WATER_BYTES / 2) this.unpause('output');
+  }
+
+  // ---- registry → session ----
+
+  /** Resume: validates the offset, takes the connection (closing an old one) and replays retained output. */
+  attach(connection: Connection, lastSampleOffset: number): LivestemError | undefined {
+    const p = this.processor;
+    if (!p || (this.state.kind !== 'detached' && this.state.kind !== 'streaming')) return new LivestemError('LIVESTEM_ERR_UNKNOWN_SESSION');
+    const check = p.replay.check(lastSampleOffset);
+    if (!check.ok) return new LivestemError('LIVESTEM_ERR_RESUME_GAP', check.detail);
+    const old = this.connection;
+    if (old && old !== connection) {
+      old.bind(undefined);
+      old.close(4000, 'resumed on another connection');
+    }
+    this.connection = connection;
+    connection.bind(this);
+    this.pauseReasons.clear();
+    this.resumeFrom = lastSampleOffset;
+    this.dispatch({ type: 'resumed' });
+    return undefined;
+  }
+
+  get transport(): Connection | undefined {
+    return this.connection;
+  }
+
+  /** Ends a placeholder whose connection now belongs to a resumed session (the connection is left open). */
+  handOff(): void {
+    this.connection = undefined;
+    this.dispatch({ type: 'handed-off' });
+  }
+
+  notifyDraining(deadlineMs: number): void {
+    if (this.state.kind === 'streaming') this.send({ type: 'draining', deadlineMs });
+  }
+
+  shutdown(): void {
+    this.dispatch({ type: 'shutdown-deadline' });
+  }
+
+  /** Resolves when background processing has stopped (the processor's loop has exited). */
+  async settled(): Promise<void> {
+    await (this.stopping ?? this.processor?.stop());
+  }
+
+  // ---- lifecycle ----
+
+  private dispatch(event: SessionEvent): void {
+    const before = this.state.kind;
+    const { state, effects } = transition(this.state, event, (code) => ERROR_CATALOG[code].closeCode);
+    this.state = state;
+    if (state.kind !== before) this.log.debug('session state', { from: before, to: state.kind, event: event.type });
+    for (const effect of effects) this.run(effect);
+  }
+
+  private run(effect: SessionEffect): void {
+    const { timers, settings } = this.host;
+    switch (effect.type) {
+      case 'send-ready':
+        this.send(readyMessage(this.identity(), this.processor!, settings.limits));
+        return;
+      case 'send-resumed':
+        this.sendResumed();
+        return;
+      case 'arm-idle-timer':
+        this.idleTimer?.cancel();
+        this.idleTimer = timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), settings.limits.idleTimeoutMs);
+        return;
+      case 'cancel-idle-timer':
+        this.idleTimer?.cancel();
+        this.idleTimer = undefined;
+        return;
+      case 'arm-grace-timer':
+        this.graceTimer?.cancel();
+        this.graceTimer = timers.setTimeout(() => this.dispatch({ type: 'grace-expired' }), settings.limits.resumeGraceMs);
+        return;
+      case 'cancel-grace-timer':
+        this.graceTimer?.cancel();
+        this.graceTimer = undefined;
+        return;
+      case 'begin-drain':
+        this.processor?.pushMarker('end');
+        return;
+      case 'send-done':
+        this.send(doneMessage(this.processor, effect.reason, Math.round(timers.now() - this.createdAtMs)));
+        return;
+      case 'send-error':
+        this.host.metrics.sessionErrors.inc({ code: effect.code });
+        this.send(errorMessage(new LivestemError(effect.code, effect.message)));
+        this.log.info('session error', { code: effect.code, detail: effect.message });
+        return;
+      case 'close-transport':
+        this.connection?.close(effect.code, effect.reason);
+        this.connection = undefined;
+        return;
+      case 'release':
+        this.release(effect.outcome);
+        return;
+    }
+  }
+
+  private release(outcome: string): void {
+    this.idleTimer?.cancel();
+    this.graceTimer?.cancel();
+    const p = this.processor;
+    if (p) {
+      // Kept and awaited by settled(); stop() cannot reject (the loop's own errors end in failWith).
+      this.stopping = p.stop();
+      this.host.metrics.sessionsEnded.inc({ outcome });
+      this.log.info('session ended', { outcome, inputSamples: p.pipeline.inputSamples, outputSamples: p.pipeline.outputSamples, lateFrames: p.lateFrames });
+    }
+    this.host.released(this);
+  }
+
+  private failCode(code: ErrorCode, message: string): void {
+    this.dispatch({ type: 'fail', code, message });
+  }
+
+  private failWith(err: unknown): void {
+    const error = toLivestemError(err);
+    if (error.code === 'LIVESTEM_ERR_INTERNAL') this.log.error('internal error', { err });
+    this.failCode(error.code, error.message);
+  }
+
+  // ---- start / control ----
+
+  private start(message: Extract<ClientMessage, { type: 'start' }>): void {
+    let audio;
+    try {
+      audio = checkStartAudio(message);
+    } catch (err) {
+      this.reject(toLivestemError(err));
+      return;
+    }
+    const model = this.host.model(message.model);
+    if (!model) {
+      this.reject(new LivestemError('LIVESTEM_ERR_UNKNOWN_MODEL', `model "${message.model}" is not loaded`));
+      return;
+    }
+    const refused = this.host.admissionError();
+    if (refused) {
+      this.reject(refused);
+      return;
+    }
+    const { settings, metrics, timers } = this.host;
+    this.streamId = message.streamId;
+    this.processor = new StreamProcessor(
+      {
+        audio,
+        manifest: model.manifest,
+        model: model.createStream(),
+        retainOutputMs: settings.limits.resumeGraceMs > 0 ? settings.limits.resumeBufferMs : 0,
+        maxFrameSamples: settings.maxFrameSamples,
+        lateFrameMs: settings.lateFrameMs,
+        lowWaterInputMs: settings.limits.maxBufferedInputMs / 4,
+        metrics,
+        now: () => timers.now(),
+      },
+      {
+        canSend: () => this.connection !== undefined && this.state.kind !== 'detached',
+        sendFrame: (bytes) => this.connection?.sendBinary(bytes),
+        sendVad: (vad) => this.send(vad),
+        flushed: (sampleOffset) => this.send({ type: 'flushed', sampleOffset }),
+        drained: () => this.dispatch({ type: 'drained' }),
+        afterSend: () => this.checkSendBuffer(),
+        inputBelowLowWater: () => this.unpause('input'),
+      },
+      (err) => this.failWith(err),
+    );
+    this.host.admitted(this);
+    this.log.info('session started', {
+      model: model.manifest.name,
+      streamId: message.streamId,
+      inputRateHz: audio.inputSampleRateHz,
+      outputRateHz: audio.outputSampleRateHz,
+      channels: audio.inputChannels,
+      format: audio.inputFormat,
+      remote: this.connection?.remoteAddress,
+    });
+    this.dispatch({ type: 'start-accepted' });
+  }
+
+  private reject(error: LivestemError): void {
+    this.host.metrics.sessionsRejected.inc({ reason: error.code });
+    this.failWith(error);
+  }
+
+  private control(message: ClientMessage): void {
+    const p = this.processor!;
+    switch (message.type) {
+      case 'ping':
+        this.send({ type: 'pong', ...(message.id !== undefined ? { id: message.id } : {}), serverTimeMs: Date.now() });
+        return;
+      case 'stats':
+        this.send(
+          statsMessage(this.identity(), p, {
+            id: message.id,
+            state: this.state.kind,
+            sendBufferedBytes: this.connection?.bufferedBytes ?? 0,
+            uptimeMs: Math.round(this.host.timers.now() - this.createdAtMs),
+          }),
+        );
+        return;
+      case 'configure': {
+        const sampleOffset = p.configure({ outputs: message.outputs, vocalGain: message.vocalGain });
+        this.send({ type: 'configured', sampleOffset, ...p.outputConfig });
+        return;
+      }
+      case 'flush':
+        if (this.state.kind !== 'streaming') break;
+        p.pushMarker('flush');
+        return;
+      case 'end':
+        if (this.state.kind !== 'streaming') break;
+        this.dispatch({ type: 'end-requested' });
+        return;
+      case 'start':
+      case 'resume':
+        break;
+    }
+    this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `${message.type} is not allowed now (${this.state.kind})`);
+  }
+
+  // ---- output policy ----
+
+  private checkSendBuffer(): void {
+    const buffered = this.connection?.bufferedBytes ?? 0;
+    if (buffered > this.host.settings.maxSendBufferBytes) {
+      this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `${buffered} bytes of output unsent`);
+    } else if (buffered > SEND_HIGH_WATER_BYTES) {
+      this.pause('output');
+    }
+  }
+
+  private pause(reason: 'input' | 'output'): void {
+    if (!this.connection) return;
+    this.pauseReasons.add(reason);
+    this.connection.pauseInput();
+  }
+
+  private unpause(reason: 'input' | 'output'): void {
+    if (!this.pauseReasons.delete(reason) || this.pauseReasons.size > 0) return;
+    this.connection?.resumeInput();
+  }
+
+  // ---- messages ----
+
+  private identity(): { id: string; resumeToken: string; streamId: string | undefined } {
+    return { id: this.id, resumeToken: this.resumeToken, streamId: this.streamId };
+  }
+
+  private send(message: ServerMessage): void {
+    if (!this.connection || !isAttached(this.state)) return;
+    this.connection.sendText(JSON.stringify(message));
+  }
+
+  private sendResumed(): void {
+    const p = this.processor!;
+    this.send(resumedMessage(this.identity(), p, this.host.settings.limits, this.resumeFrom));
+    for (const item of p.replay.replay(this.resumeFrom, () => p.nextSequence())) {
+      if (item instanceof Uint8Array) this.connection?.sendBinary(item);
+      else this.send(item);
+    }
+    this.host.metrics.resumes.inc();
+    this.log.info('session resumed', { fromSampleOffset: this.resumeFrom });
+    // Output produced while detached went to the replay buffer only; anything still queued now flows live.
+    p.kick();
+  }
+}

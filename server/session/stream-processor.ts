@@ -1,0 +1,255 @@
+/**
+ * The audio engine of one session: input queue → pipeline → batched model steps → output framing → encoded
+ * frames, with the replay buffer and the per-hop lateness accounting. It knows nothing about lifecycle or transport:
+ * it reports through `StreamSink` and the session decides what that means in its current state.
+ */
+import type { FrameModelStream } from '../inference/frame-model.ts';
+import type { ModelManifest } from '../inference/model-manifest.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { encodeAudioFrame } from '../protocol/audio-frame-codec.ts';
+import type { OutputKind, StreamAudioConfig, VadMessage } from '../protocol/messages.ts';
+import { OutputFramer, type FramedOutput } from '../pipeline/output-framer.ts';
+import { SeparationPipeline } from '../pipeline/separation-pipeline.ts';
+import { VadSmoother } from '../pipeline/vad-smoother.ts';
+import { InputQueue } from './input-queue.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
+
+export interface StreamSink {
+  /** Whether output can go to a client now (false while detached: output is only retained). */
+  canSend(): boolean;
+  sendFrame(bytes: Uint8Array): void;
+  sendVad(message: VadMessage): void;
+  flushed(sampleOffset: number): void;
+  /** The `end` marker has been applied: every output sample has been emitted. */
+  drained(): void;
+  /** Called after output was sent, to apply send-buffer policy. */
+  afterSend(): void;
+  /** Input buffer crossed its low-water mark. */
+  inputBelowLowWater(): void;
+}
+
+export interface StreamProcessorOptions {
+  audio: StreamAudioConfig;
+  manifest: ModelManifest;
+  model: FrameModelStream;
+  retainOutputMs: number;
+  maxFrameSamples: number;
+  lateFrameMs: number;
+  lowWaterInputMs: number;
+  metrics: Metrics;
+  now: () => number;
+}
+
+export interface LatencyStats {
+  last: number;
+  mean: number;
+  max: number;
+}
+
+export class StreamProcessor {
+  readonly audio: StreamAudioConfig;
+  readonly manifest: ModelManifest;
+  readonly pipeline: SeparationPipeline;
+  readonly queue = new InputQueue();
+  readonly replay: ReplayBuffer;
+  private readonly model: FrameModelStream;
+  private readonly framer: OutputFramer;
+  private readonly vad: VadSmoother | undefined;
+  private readonly frameDue: number[] = [];
+  private sequence = 0;
+  private pushedInput = 0;
+  private firstAudioMs: number | undefined;
+  private late = 0;
+  private readonly latency = { last: 0, sum: 0, count: 0, max: 0 };
+  private pumping = false;
+  private stopped = false;
+  private pumpPromise: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: StreamProcessorOptions,
+    private readonly sink: StreamSink,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    const { audio, manifest } = options;
+    this.audio = audio;
+    this.manifest = manifest;
+    this.model = options.model;
+    this.pipeline = new SeparationPipeline({
+      model: manifest,
+      inputRateHz: audio.inputSampleRateHz,
+      inputChannels: audio.inputChannels,
+      outputRateHz: audio.outputSampleRateHz,
+    });
+    const hopMs = (manifest.stft.hopSamples / manifest.sampleRateHz) * 1000;
+    this.vad = audio.vad ? new VadSmoother({ threshold: manifest.vadThreshold, hopMs }) : undefined;
+    this.framer = new OutputFramer(audio.inputChannels, { outputs: audio.outputs, vocalGain: audio.vocalGain }, this.vad, this.pipeline.vadHopSamples);
+    this.replay = new ReplayBuffer(Math.ceil((options.retainOutputMs / 1000) * audio.outputSampleRateHz));
+  }
+
+  get bufferedInputMs(): number {
+    return (this.queue.bufferedSamples / this.audio.inputSampleRateHz) * 1000;
+  }
+
+  /** Input samples received (processed or queued): where a resuming client continues. */
+  get inputSamplesReceived(): number {
+    return this.pipeline.inputSamples + this.queue.bufferedSamples;
+  }
+
+  /** Output samples handed to the client side (sent or, while detached, retained). */
+  get outputSamplesEmitted(): number {
+    return this.pipeline.outputSamples - this.framer.pendingSamples;
+  }
+
+  get lateFrames(): number {
+    return this.late;
+  }
+
+  get latencyStats(): LatencyStats {
+    const l = this.latency;
+    return { last: l.last, mean: l.count > 0 ? l.sum / l.count : 0, max: l.max };
+  }
+
+  get outputConfig(): { outputs: OutputKind[]; vocalGain: number } {
+    return this.framer.config;
+  }
+
+  nextSequence(): number {
+    return this.sequence++;
+  }
+
+  pushAudio(samples: Float32Array[], arrivalMs: number): void {
+    this.firstAudioMs ??= arrivalMs;
+    this.queue.pushAudio(samples, arrivalMs);
+    this.kick();
+  }
+
+  pushMarker(marker: 'flush' | 'end'): void {
+    this.queue.pushMarker(marker);
+    this.kick();
+  }
+
+  /** Applies from the first output sample not yet emitted; returns that offset. */
+  configure(change: { outputs?: OutputKind[] | undefined; vocalGain?: number | undefined }): number {
+    this.framer.configure(change);
+    return this.outputSamplesEmitted;
+  }
+
+  /** Restarts processing after a resume (output held while detached goes out now). */
+  kick(): void {
+    if (this.pumping || this.stopped) return;
+    this.pumping = true;
+    this.pumpPromise = this.pump().catch((err: unknown) => {
+      this.pumping = false;
+      this.onError(err);
+    });
+  }
+
+  /** Stops processing; an in-flight model step still settles. Resolves when the loop has exited. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.model.close();
+    await this.pumpPromise;
+  }
+
+  /** Runs until no frame can be made; the flag is cleared synchronously with that decision so no input strands. */
+  private async pump(): Promise<void> {
+    const { pipeline, queue, framer } = this;
+    for (;;) {
+      if (this.stopped) break;
+      if (pipeline.framesPending === 0) this.feed();
+      if (pipeline.framesPending > 0) {
+        const out = await this.model.step(pipeline.nextFeatures());
+        if (this.stopped) break;
+        const block = pipeline.completeFrame(out.mask, out.vadProb);
+        framer.add(block, this.frameDue.shift() ?? this.options.now());
+        this.options.metrics.modelFrames.inc();
+        const moreReady = pipeline.framesPending > 0 || queue.peek()?.kind === 'audio';
+        if (!moreReady || framer.pendingSamples >= this.options.maxFrameSamples) this.emit();
+        continue;
+      }
+      this.emit();
+      const head = queue.peek();
+      if (head?.kind !== 'marker') break;
+      if (!pipeline.ended) {
+        const before = pipeline.framesPending;
+        pipeline.end();
+        for (let i = before; i < pipeline.framesPending; i++) this.frameDue.push(this.options.now());
+        continue;
+      }
+      if (!pipeline.segmentComplete) throw new Error('segment ended without producing all of its output');
+      queue.shift();
+      if (head.marker === 'end') {
+        this.pumping = false;
+        this.sink.drained();
+        return;
+      }
+      this.sink.flushed(pipeline.outputSamples);
+      pipeline.startNextSegment();
+      this.model.resetState();
+      this.vad?.reset();
+    }
+    this.pumping = false;
+  }
+
+  /** Moves queued audio into the pipeline until it has a frame ready (or the queue has none / reaches a marker). */
+  private feed(): void {
+    const { pipeline, queue, audio } = this;
+    const ratio = audio.inputSampleRateHz / this.manifest.sampleRateHz;
+    while (pipeline.framesPending === 0) {
+      const piece = queue.takeAudio(Math.ceil(pipeline.samplesToNextFrame * ratio) + 1);
+      if (!piece) break;
+      const before = pipeline.framesPending;
+      pipeline.push(piece.samples);
+      this.pushedInput += piece.samples[0]!.length;
+      // A hop is due when its input arrived and, for a client ahead of real time, when real time reaches it.
+      const realTimeMs = this.firstAudioMs! + (this.pushedInput / audio.inputSampleRateHz) * 1000;
+      for (let i = before; i < pipeline.framesPending; i++) this.frameDue.push(Math.max(piece.arrivalMs, realTimeMs));
+    }
+    if (this.bufferedInputMs < this.options.lowWaterInputMs) this.sink.inputBelowLowWater();
+  }
+
+  private emit(): void {
+    const out = this.framer.take();
+    if (!out) return;
+    const frames = out.streams.map((s) =>
+      encodeAudioFrame(
+        {
+          kind: s.kind,
+          format: this.audio.outputFormat,
+          sequence: this.sequence++,
+          sampleOffset: out.sampleOffset,
+          sampleRateHz: this.audio.outputSampleRateHz,
+        },
+        s.samples,
+      ),
+    );
+    this.replay.add({ sampleOffset: out.sampleOffset, sampleCount: out.sampleCount, frames, vad: out.vad });
+    const sending = this.sink.canSend();
+    if (sending) {
+      for (const [i, bytes] of frames.entries()) {
+        this.sink.sendFrame(bytes);
+        this.options.metrics.outputFrames.inc({ kind: out.streams[i]!.kind });
+      }
+      if (out.vad) this.sink.sendVad(out.vad);
+    }
+    this.account(out);
+    if (sending) this.sink.afterSend();
+  }
+
+  private account(out: FramedOutput): void {
+    const now = this.options.now();
+    for (const due of out.dueMs) {
+      const latencyMs = Math.max(0, now - due);
+      this.options.metrics.hopLatencySeconds.observe(latencyMs / 1000);
+      const l = this.latency;
+      l.last = latencyMs;
+      l.sum += latencyMs;
+      l.count++;
+      l.max = Math.max(l.max, latencyMs);
+      if (latencyMs > this.options.lateFrameMs) {
+        this.late++;
+        this.options.metrics.lateFrames.inc();
+      }
+    }
+  }
+}
