@@ -8,7 +8,7 @@
  *   "silent" to BSS-Eval, whose silence test sums the channels;
  * - mixture: the mixture as both estimates; half-mixture: 0.5·mixture for both (a constant 0.5 mask).
  */
-import { OlaSynthesizer, StftAnalyzer, stftLatencySamples, type StftConfig, type StftFrame } from '../../server/dsp/stft.ts';
+import { emptyFrame, OlaSynthesizer, StftAnalyzer, stftLatencySamples, type StftConfig, type StftFrame } from '../../server/dsp/stft.ts';
 
 export interface SeparationEstimate {
   vocals: Float32Array[];
@@ -48,18 +48,23 @@ export function maskSeparate(
   const accOla = new OlaSynthesizer(cfg, channels);
   const bins = cfg.nFft / 2 + 1;
   const mask = Array.from({ length: channels }, () => new Float32Array(bins));
+  // OlaSynthesizer.push consumes a frame before returning, so two frames are reused for the whole track
+  const vocFrame = emptyFrame(bins, channels);
+  const accFrame = emptyFrame(bins, channels);
   const out: SeparationEstimate = {
     vocals: Array.from({ length: channels }, () => new Float32Array(length)),
     accompaniment: Array.from({ length: channels }, () => new Float32Array(length)),
   };
   let produced = 0;
   const emit = (target: Float32Array[], block: Float32Array[], at: number): void => {
-    block.forEach((ch, c) => {
+    for (let c = 0; c < block.length; c++) {
+      const ch = block[c]!;
+      const dst = target[c]!;
       for (let i = 0; i < ch.length; i++) {
         const t = at + i - latency;
-        if (t >= 0 && t < length) target[c]![t] = ch[i]!;
+        if (t >= 0 && t < length) dst[t] = ch[i]!;
       }
-    });
+    }
   };
   // the padding flushes the last input samples through the latency
   const total = length + latency + cfg.hopSamples;
@@ -68,29 +73,24 @@ export function maskSeparate(
     const [mixFrames, vocFrames, accFrames] = [mixture, vocals, accompaniment].map((s, k) => analyzers[k]!.push(slice(s, start, end)));
     mixFrames!.forEach((mf, f) => {
       maskOf(mf, vocFrames![f]!, accFrames![f]!, mask);
-      const v: StftFrame = { re: [], im: [] };
-      const a: StftFrame = { re: [], im: [] };
       for (let c = 0; c < channels; c++) {
         const m = mask[c]!;
         const re = mf.re[c]!;
         const im = mf.im[c]!;
-        const vr = new Float32Array(bins);
-        const vi = new Float32Array(bins);
-        const ar = new Float32Array(bins);
-        const ai = new Float32Array(bins);
+        const vr = vocFrame.re[c]!;
+        const vi = vocFrame.im[c]!;
+        const ar = accFrame.re[c]!;
+        const ai = accFrame.im[c]!;
         for (let k = 0; k < bins; k++) {
-          vr[k] = m[k]! * re[k]!;
-          vi[k] = m[k]! * im[k]!;
-          ar[k] = (1 - m[k]!) * re[k]!;
-          ai[k] = (1 - m[k]!) * im[k]!;
+          const g = m[k]!;
+          vr[k] = g * re[k]!;
+          vi[k] = g * im[k]!;
+          ar[k] = (1 - g) * re[k]!;
+          ai[k] = (1 - g) * im[k]!;
         }
-        v.re.push(vr);
-        v.im.push(vi);
-        a.re.push(ar);
-        a.im.push(ai);
       }
-      emit(out.vocals, vocOla.push(v), produced);
-      emit(out.accompaniment, accOla.push(a), produced);
+      emit(out.vocals, vocOla.push(vocFrame), produced);
+      emit(out.accompaniment, accOla.push(accFrame), produced);
       produced += cfg.hopSamples;
     });
   }
@@ -118,8 +118,12 @@ export function oracleIrm(mixture: Float32Array[], vocals: Float32Array[], accom
 export function centerChannel(mixture: Float32Array[]): SeparationEstimate {
   if (mixture.length !== 2) throw new RangeError('center-channel separation needs a stereo mixture');
   const [l, r] = mixture as [Float32Array, Float32Array];
-  const mid = Float32Array.from(l, (v, i) => (v + r[i]!) / 2);
-  const side = Float32Array.from(l, (v, i) => (v - r[i]!) / 2);
+  const mid = new Float32Array(l.length);
+  const side = new Float32Array(l.length);
+  for (let i = 0; i < l.length; i++) {
+    mid[i] = (l[i]! + r[i]!) / 2;
+    side[i] = (l[i]! - r[i]!) / 2;
+  }
   return { vocals: [mid, Float32Array.from(mid)], accompaniment: [side, Float32Array.from(side)] };
 }
 
@@ -128,7 +132,12 @@ export function mixtureAsEstimate(mixture: Float32Array[]): SeparationEstimate {
 }
 
 export function halfMixture(mixture: Float32Array[]): SeparationEstimate {
-  const half = (): Float32Array[] => mixture.map((ch) => Float32Array.from(ch, (v) => 0.5 * v));
+  const half = (): Float32Array[] =>
+    mixture.map((ch) => {
+      const out = new Float32Array(ch.length);
+      for (let i = 0; i < ch.length; i++) out[i] = 0.5 * ch[i]!;
+      return out;
+    });
   return { vocals: half(), accompaniment: half() };
 }
 

@@ -297,18 +297,18 @@ function windowScores(
     fft.forward(ch, out, start, span);
     return out;
   });
-  const acc = new Float64Array(fft.size + 2);
+  const accOwn = new Float64Array(fft.size + 2);
+  const accAll = new Float64Array(fft.size + 2);
   const pOwn = Array.from({ length: nchan }, () => new Float64Array(fft.size));
   const pAll = Array.from({ length: nchan }, () => new Float64Array(fft.size));
   return refs.map((ref, j) => {
     const f = spectra[j]!;
     for (let c = 0; c < nchan; c++) {
-      acc.fill(0);
-      for (let cj = 0; cj < nchan; cj++) accumulateProduct(acc, f.own[cj]![c]!, refSpectra[j * nchan + cj]!);
-      fft.inverse(acc, pOwn[c]!);
-      acc.fill(0);
-      refSpectra.forEach((rs, p) => accumulateProduct(acc, f.all[p]![c]!, rs));
-      fft.inverse(acc, pAll[c]!);
+      accOwn.fill(0);
+      for (let cj = 0; cj < nchan; cj++) accumulateProduct(accOwn, f.own[cj]![c]!, refSpectra[j * nchan + cj]!);
+      accAll.fill(0);
+      refSpectra.forEach((rs, p) => accumulateProduct(accAll, f.all[p]![c]!, rs));
+      fft.inversePair(accOwn, accAll, pOwn[c]!, pAll[c]!);
     }
     let sTrue = 0;
     let eTotal = 0;

@@ -50,6 +50,32 @@ export class RealFft64 {
     const t = this.timeOut;
     for (let i = 0; i < n; i++) out[i] = t[2 * i]!;
   }
+
+  /** inverse() of two half spectra at once, packed as one complex spectrum A + i·B. */
+  inversePair(halfA: Float64Array, halfB: Float64Array, outA: Float64Array, outB: Float64Array): void {
+    const n = this.size;
+    const s = this.full;
+    for (let k = 0; k <= n / 2; k++) {
+      // DC and Nyquist bins of a real signal are real
+      const edge = k === 0 || k === n / 2;
+      const ar = halfA[2 * k]!;
+      const ai = edge ? 0 : halfA[2 * k + 1]!;
+      const br = halfB[2 * k]!;
+      const bi = edge ? 0 : halfB[2 * k + 1]!;
+      s[2 * k] = ar - bi;
+      s[2 * k + 1] = ai + br;
+      if (!edge) {
+        s[2 * (n - k)] = ar + bi;
+        s[2 * (n - k) + 1] = br - ai;
+      }
+    }
+    this.fft.inverseTransform(this.timeOut, s);
+    const t = this.timeOut;
+    for (let i = 0; i < n; i++) {
+      outA[i] = t[2 * i]!;
+      outB[i] = t[2 * i + 1]!;
+    }
+  }
 }
 
 export function nextPow2(n: number): number {

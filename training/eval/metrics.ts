@@ -21,42 +21,38 @@ function checkShapes(reference: Float32Array[], estimate: Float32Array[]): void 
 /** SI-SDR in dB; null when the reference is silent (undefined target). */
 export function siSdr(reference: Float32Array[], estimate: Float32Array[]): number | null {
   checkShapes(reference, estimate);
+  // Σ over channels of the zero-mean products, from raw sums: Σ(s−μs)(e−μe) = Σse − n·μs·μe, etc.
   let dot = 0;
   let refEnergy = 0;
-  const means = reference.map((ch, c) => {
-    const est = estimate[c]!;
-    let ms = 0;
-    let me = 0;
-    for (let i = 0; i < ch.length; i++) {
-      ms += ch[i]!;
-      me += est[i]!;
+  let estEnergy = 0;
+  for (let c = 0; c < reference.length; c++) {
+    const s = reference[c]!;
+    const e = estimate[c]!;
+    const n = s.length;
+    let ss = 0;
+    let se = 0;
+    let sss = 0;
+    let see = 0;
+    let sse = 0;
+    for (let i = 0; i < n; i++) {
+      const a = s[i]!;
+      const b = e[i]!;
+      ss += a;
+      se += b;
+      sss += a * a;
+      see += b * b;
+      sse += a * b;
     }
-    return [ms / Math.max(1, ch.length), me / Math.max(1, ch.length)] as const;
-  });
-  reference.forEach((ch, c) => {
-    const est = estimate[c]!;
-    const [ms, me] = means[c]!;
-    for (let i = 0; i < ch.length; i++) {
-      const s = ch[i]! - ms;
-      dot += s * (est[i]! - me);
-      refEnergy += s * s;
-    }
-  });
-  if (refEnergy === 0) return null;
-  const alpha = dot / refEnergy;
-  let target = 0;
-  let noise = 0;
-  reference.forEach((ch, c) => {
-    const est = estimate[c]!;
-    const [ms, me] = means[c]!;
-    for (let i = 0; i < ch.length; i++) {
-      const t = alpha * (ch[i]! - ms);
-      const e = est[i]! - me - t;
-      target += t * t;
-      noise += e * e;
-    }
-  });
-  if (noise === 0) return null;
+    if (n === 0) continue;
+    dot += sse - (ss * se) / n;
+    refEnergy += sss - (ss * ss) / n;
+    estEnergy += see - (se * se) / n;
+  }
+  if (refEnergy <= 0) return null;
+  // target = α·s with α = <s,e>/|s|²: |target|² = <s,e>²/|s|², |noise|² = |e|² − |target|²
+  const target = (dot * dot) / refEnergy;
+  const noise = estEnergy - target;
+  if (!(noise > 0)) return null;
   if (target === 0) return -Infinity;
   return 10 * Math.log10(target / noise);
 }
@@ -93,14 +89,15 @@ export function nonVocalLeakage(trueVocals: Float32Array[], vocalEstimate: Float
   const length = trueVocals[0]?.length ?? 0;
   let sum = 0;
   let count = 0;
-  labels.forEach((active, f) => {
-    if (active) return;
-    const end = Math.min(length, (f + 1) * frame);
+  for (let f = 0; f < labels.length; f++) {
+    if (labels[f]) continue;
+    const start = f * frame;
+    const end = Math.min(length, start + frame);
     for (const ch of vocalEstimate) {
-      for (let i = f * frame; i < end; i++) sum += ch[i]! * ch[i]!;
-      count += end - f * frame;
+      for (let i = start; i < end; i++) sum += ch[i]! * ch[i]!;
     }
-  });
+    count += (end - start) * vocalEstimate.length;
+  }
   if (count === 0) return { rmsDbfs: null, silentFraction: 0 };
   return { rmsDbfs: 10 * Math.log10(sum / count), silentFraction: count / (length * vocalEstimate.length) };
 }
