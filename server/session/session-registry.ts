@@ -73,8 +73,9 @@ export class SessionRegistry implements SessionHost {
     if (this.admittedSessions.size >= this.options.maxSessions) {
       return new LivestemError('LIVESTEM_ERR_OVERLOADED', `session limit ${this.options.maxSessions} reached`);
     }
+    // With nobody streaming there is nobody to degrade: the load reading is the tail of sessions already gone.
     const load = this.options.load();
-    if (load > this.options.maxLoad) {
+    if (this.admittedSessions.size > 0 && load > this.options.maxLoad) {
       return new LivestemError('LIVESTEM_ERR_OVERLOADED', `engine load ${load.toFixed(2)} above ${this.options.maxLoad}`);
     }
     return undefined;

@@ -16,7 +16,7 @@ import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, 
 import { PcmDecodeError, decodePcm } from '../protocol/pcm-codec.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
-import { isAttached, isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
+import { isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
 import { StreamProcessor } from './stream-processor.ts';
 
 export interface SessionTimers {
@@ -409,9 +409,9 @@ export class Session implements ConnectionHandler {
     return { id: this.id, resumeToken: this.resumeToken, streamId: this.streamId };
   }
 
+  /** Sends while a connection is attached (effects run after the state changed, so `done`/`error` still go out). */
   private send(message: ServerMessage): void {
-    if (!this.connection || !isAttached(this.state)) return;
-    this.connection.sendText(JSON.stringify(message));
+    this.connection?.sendText(JSON.stringify(message));
   }
 
   private sendResumed(): void {

@@ -1,0 +1,70 @@
+/**
+ * Composition root of the livestem process: config from flags/env, the server, signal handling, and the line that
+ * tells a human where to connect. Everything else lives in server.ts and below.
+ */
+import { ConfigError, helpText, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startServer } from './server.ts';
+
+async function main(): Promise<number> {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`livestem: ${err.message}\n\n${helpText()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (loaded.help) {
+    process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  const { config } = loaded;
+  const log = createLogger({ level: config.logLevel });
+  const server = await startServer(config, { log });
+  log.info('listening', {
+    stream: server.streamUrl,
+    http: server.httpUrl,
+    host: config.host,
+    port: server.port,
+    models: server.models.map((m) => m.loaded.name),
+    defaultModel: config.defaultModel,
+    auth: config.apiKey ? 'api-key' : 'none',
+  });
+  process.stderr.write(
+    `\nlivestem ready: stream ws://<host>:${server.port}/v1/stream (locally ${server.streamUrl}), ` +
+      `health ${server.httpUrl}/healthz, metrics ${server.httpUrl}/metrics, protocol docs/protocol.md\n\n`,
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log.warn('second signal: exiting now', { signal });
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log.info('shutting down', { signal, drainTimeoutMs: config.drainTimeoutMs });
+      server.drain(config.drainTimeoutMs).then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error('drain failed', { err });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`livestem: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
