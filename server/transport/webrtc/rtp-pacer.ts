@@ -1,0 +1,109 @@
+/**
+ * Sends the output tracks' 20 ms Opus packets on the wall clock. Frame n of every track leaves at t0 + n·20 ms
+ * (t0 = when the first output arrived), whatever the rhythm in which the session produced the audio; when a track
+ * has nothing ready at its slot, a silent frame keeps the RTP timeline continuous (counted as an underrun). If the
+ * event loop stalled, up to `maxBurstFrames` overdue slots are caught up at once and the rest skipped (counted).
+ */
+import { RtpHeader, RtpPacket, type MediaStreamTrack } from 'werift';
+import { FRAME_SAMPLES, FrameQueue, OpusFrameEncoder } from './opus-egress.ts';
+
+const FRAME_MS = 20;
+
+interface Lane {
+  track: MediaStreamTrack;
+  queue: FrameQueue;
+  encoder: OpusFrameEncoder;
+  sequence: number;
+  timestamp: number;
+}
+
+export interface PacerStats {
+  sentPackets: number;
+  underrunFrames: number;
+  droppedFrames: number;
+  skippedSlots: number;
+}
+
+export class RtpPacer<K extends string> {
+  readonly #lanes = new Map<K, Lane>();
+  readonly #maxBurstFrames: number;
+  readonly #silence = [new Float32Array(FRAME_SAMPLES), new Float32Array(FRAME_SAMPLES)];
+  #t0: number | undefined;
+  #slotsSent = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #stats = { sentPackets: 0, underrunFrames: 0, skippedSlots: 0 };
+
+  constructor(tracks: ReadonlyMap<K, MediaStreamTrack>, opts: { maxQueuedFrames?: number; maxBurstFrames?: number; bitrateBps?: number } = {}) {
+    for (const [kind, track] of tracks) {
+      this.#lanes.set(kind, {
+        track,
+        queue: new FrameQueue(opts.maxQueuedFrames ?? 15),
+        encoder: new OpusFrameEncoder(opts.bitrateBps),
+        sequence: Math.floor(Math.random() * 0x10000),
+        timestamp: Math.floor(Math.random() * 0x100000000),
+      });
+    }
+    this.#maxBurstFrames = opts.maxBurstFrames ?? 10;
+  }
+
+  push(kind: K, block: readonly Float32Array[]): void {
+    if (this.#stopped) return;
+    const lane = this.#lanes.get(kind);
+    if (lane === undefined) return;
+    lane.queue.push(block);
+    if (this.#t0 === undefined && lane.queue.queuedFrames > 0) {
+      this.#t0 = performance.now();
+      this.#tick();
+    }
+  }
+
+  get stats(): PacerStats {
+    let droppedFrames = 0;
+    for (const lane of this.#lanes.values()) droppedFrames += lane.queue.droppedFrames;
+    return { ...this.#stats, droppedFrames };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    for (const lane of this.#lanes.values()) lane.encoder.delete();
+  }
+
+  #tick(): void {
+    if (this.#stopped || this.#t0 === undefined) return;
+    const elapsedMs = performance.now() - this.#t0;
+    const due = Math.floor(elapsedMs / FRAME_MS) + 1;
+    let behind = due - this.#slotsSent;
+    if (behind > this.#maxBurstFrames) {
+      const skip = behind - this.#maxBurstFrames;
+      this.#stats.skippedSlots += skip;
+      this.#slotsSent += skip;
+      for (const lane of this.#lanes.values()) {
+        lane.timestamp = (lane.timestamp + skip * FRAME_SAMPLES) >>> 0;
+        lane.sequence = (lane.sequence + skip) & 0xffff;
+      }
+      behind = this.#maxBurstFrames;
+    }
+    for (let i = 0; i < behind; i++) this.#sendSlot();
+    const nextMs = this.#t0 + (this.#slotsSent) * FRAME_MS - performance.now();
+    this.#timer = setTimeout(() => this.#tick(), Math.max(1, nextMs));
+  }
+
+  #sendSlot(): void {
+    const first = this.#slotsSent === 0;
+    for (const lane of this.#lanes.values()) {
+      let frame = lane.queue.shift();
+      if (frame === undefined) {
+        this.#stats.underrunFrames++;
+        frame = this.#silence;
+      }
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: lane.sequence, timestamp: lane.timestamp, marker: first });
+      lane.track.writeRtp(new RtpPacket(header, lane.encoder.encode(frame)));
+      lane.sequence = (lane.sequence + 1) & 0xffff;
+      lane.timestamp = (lane.timestamp + FRAME_SAMPLES) >>> 0;
+      this.#stats.sentPackets++;
+    }
+    this.#slotsSent++;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Mounts the WebRTC gateway on a livestem server (`startServer(config, { plugins: [webrtcPlugin()] })`).
+ * ICE settings come from the options, else from the environment:
+ *   LIVESTEM_ICE_SERVERS         comma-separated STUN/TURN URLs (TURN credentials: LIVESTEM_ICE_USERNAME/_CREDENTIAL)
+ *   LIVESTEM_ICE_HOST_ADDRESSES  extra host candidates, comma-separated (default 127.0.0.1, for loopback)
+ *   LIVESTEM_ICE_PORT_RANGE      e.g. 40000-40100 (open these UDP ports in a firewall)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerContext, ServerPlugin } from '../../server.ts';
+import type { IceOptions } from './rtc-peer.ts';
+import { WEBRTC_PATH, WebRtcGateway, type WebRtcGatewayOptions } from './webrtc-gateway.ts';
+
+export type WebRtcPluginOptions = Omit<WebRtcGatewayOptions, 'openSession' | 'access' | 'metrics' | 'log'> & {
+  /** Receives the gateway once mounted (tests, admin). */
+  onGateway?(gateway: WebRtcGateway): void;
+};
+
+export function iceOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<IceOptions> {
+  const ice: Partial<IceOptions> = {};
+  const list = (v: string | undefined): string[] =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+  const servers = list(env['LIVESTEM_ICE_SERVERS']);
+  if (servers.length > 0) {
+    const username = env['LIVESTEM_ICE_USERNAME'];
+    const credential = env['LIVESTEM_ICE_CREDENTIAL'];
+    ice.iceServers = servers.map((urls) => ({
+      urls,
+      ...(username !== undefined ? { username } : {}),
+      ...(credential !== undefined ? { credential } : {}),
+    }));
+  }
+  const hosts = env['LIVESTEM_ICE_HOST_ADDRESSES'];
+  if (hosts !== undefined) ice.iceAdditionalHostAddresses = list(hosts);
+  const range = /^(\d+)-(\d+)$/.exec(env['LIVESTEM_ICE_PORT_RANGE'] ?? '');
+  if (range !== null) ice.icePortRange = [Number(range[1]), Number(range[2])];
+  return ice;
+}
+
+export function webrtcPlugin(options: WebRtcPluginOptions = {}): (ctx: ServerContext) => ServerPlugin {
+  return (ctx) => {
+    const { onGateway, ...rest } = options;
+    const gateway = new WebRtcGateway({
+      ...rest,
+      ice: { ...iceOptionsFromEnv(process.env), ...rest.ice },
+      openSession: (connection) => {
+        ctx.openSession(connection);
+      },
+      access: ctx.access,
+      metrics: ctx.metrics,
+      log: ctx.log.child({ transport: 'webrtc' }),
+    });
+    onGateway?.(gateway);
+    const inFlight = new Set<Promise<boolean>>();
+    return {
+      handle(req: IncomingMessage, res: ServerResponse): boolean {
+        const path = (req.url ?? '/').split('?')[0]!;
+        if (path !== WEBRTC_PATH && !path.startsWith(`${WEBRTC_PATH}/`)) return false;
+        // handleHttp answers every failure itself (catalog error body); the promise is kept so close() can await it.
+        const handling = gateway.handleHttp(req, res).finally(() => inFlight.delete(handling));
+        inFlight.add(handling);
+        return true;
+      },
+      async close(): Promise<void> {
+        await Promise.allSettled([...inFlight]);
+        await gateway.close('shutdown');
+      },
+    };
+  };
+}
