@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { hashSeed } from './rng.ts';
-import { generateTrack, isTrackComplete, trackDir, type TrackJob, type TrackSummary } from './generate-track.ts';
+import { generateTrack, isTrackComplete, trackDir, type TrackSummary } from './generate-track.ts';
+import { planJobs } from './plan.ts';
 import { checkSystemTools, MissingToolError } from './system-tools.ts';
 import { runJobsInWorkers } from './workers.ts';
 
@@ -32,17 +32,6 @@ function intOption(values: Record<string, string | boolean | undefined>, name: s
   const n = Number(raw);
   if (typeof raw !== 'string' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${String(raw)}`);
   return n;
-}
-
-/** Per-track seeds depend on (seed, split, index) only, so --train 10 and --train 100 share their first 10 tracks. */
-export function planJobs(outDir: string, counts: Record<string, number>, seed: number, durationSec: number): TrackJob[] {
-  const jobs: TrackJob[] = [];
-  for (const [split, count] of Object.entries(counts)) {
-    for (let index = 0; index < count; index++) {
-      jobs.push({ outDir, split, index, name: `synth${seed}_${split}_${String(index).padStart(4, '0')}`, seed: hashSeed('livestem-synth', seed, split, index), durationSec });
-    }
-  }
-  return jobs;
 }
 
 async function main(): Promise<void> {
