@@ -81,11 +81,18 @@ export async function answerOffer<K extends string>(offerSdp: string, offer: Off
     if (!outputs.some((_, i) => transceiverOf(offer.receivers[i]!) === input)) input.setDirection('recvonly');
 
     const rtpListeners: ((rtp: RtpPacket) => void)[] = [];
-    input.onTrack.subscribe((track) => {
+    // werift creates the remote track during setRemoteDescription when the offer names its SSRC, or on the first
+    // packet otherwise: listen to both, once per track.
+    const listening = new Set<MediaStreamTrack>();
+    const listen = (track: MediaStreamTrack): void => {
+      if (listening.has(track)) return;
+      listening.add(track);
       track.onReceiveRtp.subscribe((rtp) => {
         for (const l of rtpListeners) l(rtp);
       });
-    });
+    };
+    for (const track of input.receiver.tracks) listen(track);
+    input.onTrack.subscribe(listen);
     const dcListeners: ((dc: RTCDataChannel) => void)[] = [];
     pc.onDataChannel.subscribe((dc) => {
       for (const l of dcListeners) l(dc);
