@@ -27,11 +27,11 @@ async function writeTrack(dir: string, n: number, shapes: Record<'vocals' | 'dru
   for (const f of TRACK_FILES) await writeWav(join(dir, `${f}.wav`), audio[f], SR, 'f32');
 }
 
-const n = SR * 2;
+const n = Math.round(SR * 1.2);
 await writeTrack(join(root, 'train', 'a-song'), n, { vocals: tone(440, 0.2), drums: tone(90, 0.2), bass: tone(55, 0.2), other: tone(700, 0.1) });
 await writeTrack(join(root, 'train', 'b-instrumental'), n, { vocals: silent, drums: tone(120, 0.3), bass: tone(60, 0.2), other: tone(500, 0.1) });
-// every stem silent in the first 1.5 s: excerpts starting there would have a silent mixture
-const lateStart: (f: number) => Shape = (f) => (i) => (i < 1.5 * SR ? 0 : 0.2 * Math.sin((2 * Math.PI * f * i) / SR));
+// every stem silent in the first 0.8 s: excerpts starting there would have a silent mixture
+const lateStart: (f: number) => Shape = (f) => (i) => (i < 0.8 * SR ? 0 : 0.2 * Math.sin((2 * Math.PI * f * i) / SR));
 await writeTrack(join(root, 'train', 'c-late'), n, { vocals: lateStart(330), drums: lateStart(100), bass: lateStart(50), other: lateStart(800) });
 const tracks = await openWavSplit(root, 'train');
 
@@ -117,7 +117,7 @@ t.test('silent mixtures are redrawn; silent-vocal excerpts are kept', async (t) 
     if (item.draw.redraws > 0) redrawn++;
     if (item.mixture[0]!.every((v) => v === 0)) silentMixes++;
   }
-  t.ok(redrawn > 10, `excerpts starting in the silent 1.5 s were redrawn (${redrawn}/30)`);
+  t.ok(redrawn > 10, `excerpts starting in the silent 0.8 s were redrawn (${redrawn}/30)`);
   t.equal(silentMixes, 0, 'no silent mixture reaches training');
 
   const instrumental = tracks.filter((x) => x.name === 'b-instrumental');
