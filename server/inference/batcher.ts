@@ -131,25 +131,32 @@ export class Batcher implements FrameModel {
     }
   }
 
+  /**
+   * Runs now when nobody else can join (batch full, or every registered stream is waiting); otherwise waits for the
+   * rest of the oldest frame's window — at least until the current event-loop turn ends, so frames submitted in the
+   * same turn always share a call even with a zero window.
+   */
   private schedule(): void {
     if (this.inFlight || this.queue.length === 0) return;
-    const waitedMs = this.timers.now() - this.queue[0]!.queuedAtMs;
-    const everyoneWaiting = this.queue.length >= this.registered;
-    if (this.queue.length >= this.options.maxBatch || everyoneWaiting || waitedMs >= this.options.windowMs) {
+    if (this.queue.length >= this.options.maxBatch || this.queue.length >= this.registered) {
       this.timer?.cancel();
       this.timer = undefined;
-      this.inFlight = this.runBatch().finally(() => {
-        this.inFlight = undefined;
-        this.schedule();
-      });
+      this.start();
       return;
     }
-    if (!this.timer) {
-      this.timer = this.timers.setTimeout(() => {
-        this.timer = undefined;
-        this.schedule();
-      }, this.options.windowMs - waitedMs);
-    }
+    if (this.timer) return;
+    const waitedMs = this.timers.now() - this.queue[0]!.queuedAtMs;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.inFlight && this.queue.length > 0) this.start();
+    }, Math.max(0, this.options.windowMs - waitedMs));
+  }
+
+  private start(): void {
+    this.inFlight = this.runBatch().finally(() => {
+      this.inFlight = undefined;
+      this.schedule();
+    });
   }
 
   private async runBatch(): Promise<void> {

@@ -144,6 +144,11 @@ export class StreamProcessor {
     });
   }
 
+  /** Resolves when the current processing loop has run out of work (benchmarks, tests). */
+  idle(): Promise<void> {
+    return this.pumpPromise;
+  }
+
   /** Stops processing; an in-flight model step still settles. Resolves when the loop has exited. */
   async stop(): Promise<void> {
     this.stopped = true;

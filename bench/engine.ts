@@ -1,0 +1,163 @@
+/**
+ * Engine benchmark: the per-session, per-hop cost of everything the server does for a stream except socket I/O
+ * (queue → resample/STFT → model step → mask → 2 × overlap-add → output framing + frame encoding + VAD), for
+ * 1, 8, 32 and 128 concurrent sessions, with cross-stream batching (one ORT call per hop for all sessions) and
+ * without (one ORT call per session-hop). One process, one ORT intra-op thread: the JS thread waits while ORT
+ * runs, so wall time ≈ CPU time of one core and "real-time streams per core" = hop duration / cost per session-hop.
+ *
+ * Model: models/lstm when present (the shipped model), else a randomly initialised LSTM of the production shape
+ * (hidden 128, 2 layers) exported to a temp dir — same graph and cost, untrained weights.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Batcher } from '../server/inference/batcher.ts';
+import { loadModelDir, type LoadedModel } from '../server/inference/model-registry.ts';
+import { Metrics } from '../server/metrics/metrics.ts';
+import { StreamProcessor } from '../server/session/stream-processor.ts';
+import { exportRandomModel } from '../training/export/random-model.ts';
+
+export interface EngineBenchRow {
+  sessions: number;
+  batched: boolean;
+  /** Wall time per session per hop, everything but sockets. */
+  usPerSessionHop: number;
+  /** Of which inside ONNX Runtime. */
+  modelUsPerSessionHop: number;
+  meanBatchSize: number;
+  realTimeStreamsPerCore: number;
+}
+
+export interface EngineBench {
+  /** 1-minute load average when the run ended: above the core count, other work shared the CPU. */
+  loadAverage1m: number;
+  model: string;
+  modelSource: string;
+  hopMs: number;
+  rows: EngineBenchRow[];
+}
+
+const SESSION_COUNTS = [1, 8, 32, 128];
+
+async function measure(model: LoadedModel, sessions: number, batched: boolean, hops: number): Promise<EngineBenchRow> {
+  const { manifest, runtime } = model;
+  const hop = manifest.stft.hopSamples;
+  let batches = 0;
+  let batchItems = 0;
+  const batcher = new Batcher(runtime, { maxBatch: batched ? sessions : 1, windowMs: 0 }, {
+    onBatch: (size) => {
+      batches++;
+      batchItems += size;
+    },
+  });
+  const metrics = new Metrics();
+  let sentBytes = 0;
+  const processors = Array.from(
+    { length: sessions },
+    () =>
+      new StreamProcessor(
+        {
+          audio: {
+            inputSampleRateHz: manifest.sampleRateHz,
+            inputChannels: 2,
+            inputFormat: 'f32le',
+            outputSampleRateHz: manifest.sampleRateHz,
+            outputFormat: 'f32le',
+            outputs: ['vocals', 'accompaniment'],
+            vocalGain: 0,
+            vad: true,
+          },
+          manifest,
+          model: batcher.createStream(),
+          retainOutputMs: 0,
+          maxFrameSamples: 8192,
+          lateFrameMs: 1e9,
+          lowWaterInputMs: 0,
+          metrics,
+          now: () => performance.now(),
+        },
+        {
+          canSend: () => true,
+          sendFrame: (bytes) => (sentBytes += bytes.byteLength),
+          sendVad: (message) => (sentBytes += message.probs.length),
+          flushed: () => undefined,
+          drained: () => undefined,
+          afterSend: () => undefined,
+          inputBelowLowWater: () => undefined,
+        },
+        (err) => {
+          throw err;
+        },
+      ),
+  );
+  // Deterministic noise-like input, one hop per session per round (the real-time arrival pattern).
+  const chunk = [0, 1].map((c) => Float32Array.from({ length: hop }, (_, i) => 0.3 * Math.sin(0.01 * i * (c + 1)) + 0.1 * Math.sin(i * 1.7)));
+  const round = async (): Promise<void> => {
+    for (const p of processors) p.pushAudio(chunk, performance.now());
+    await Promise.all(processors.map((p) => p.idle()));
+  };
+  for (let i = 0; i < 8; i++) await round(); // warm-up: JIT, ORT arenas, past the initial latency
+  const busyBefore = batcher.busyTimeMs;
+  batches = 0;
+  batchItems = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < hops; i++) await round();
+  const elapsedMs = performance.now() - t0;
+  const modelMs = batcher.busyTimeMs - busyBefore;
+  await Promise.all(processors.map((p) => p.stop()));
+  if (sentBytes === 0) throw new Error('benchmark produced no output');
+  const sessionHops = sessions * hops;
+  const usPerSessionHop = (elapsedMs * 1000) / sessionHops;
+  const hopUs = (hop / manifest.sampleRateHz) * 1e6;
+  return {
+    sessions,
+    batched,
+    usPerSessionHop,
+    modelUsPerSessionHop: (modelMs * 1000) / sessionHops,
+    meanBatchSize: batchItems / Math.max(1, batches),
+    realTimeStreamsPerCore: hopUs / usPerSessionHop,
+  };
+}
+
+export async function runEngineBench(options: { modelDir?: string; resultsPath?: string } = {}): Promise<EngineBench> {
+  let modelDir = options.modelDir ?? join('models', 'lstm');
+  let modelSource = `${modelDir} (shipped model)`;
+  let tempDir: string | undefined;
+  if (!existsSync(join(modelDir, 'manifest.json'))) {
+    tempDir = await mkdtemp(join(tmpdir(), 'livestem-bench-'));
+    modelDir = join(tempDir, 'lstm');
+    await exportRandomModel({ arch: 'lstm', name: 'lstm', hiddenSize: 128, layers: 2, seed: 1 }, modelDir);
+    modelSource = 'random-init LSTM, hidden 128 × 2 layers (models/lstm not present)';
+  }
+  const model = await loadModelDir(modelDir, { provider: 'cpu', intraOpThreads: 1 });
+  try {
+    const hopMs = (model.manifest.stft.hopSamples / model.manifest.sampleRateHz) * 1000;
+    const rows: EngineBenchRow[] = [];
+    for (const sessions of SESSION_COUNTS) {
+      const hops = Math.max(20, Math.round(6000 / sessions));
+      for (const batched of [false, true]) rows.push(await measure(model, sessions, batched, hops));
+    }
+    const loadAverage1m = loadavg()[0] ?? 0;
+    const result: EngineBench = { loadAverage1m, model: model.manifest.name, modelSource, hopMs, rows };
+    console.log(`engine: ${modelSource}, hop ${hopMs.toFixed(2)} ms, one ORT thread, everything but sockets`);
+    console.log(`(1-min load average ${loadAverage1m.toFixed(1)} at the end of the run: above the core count means shared CPU)`);
+    console.log('| sessions | batching | µs / session-hop | of which model | mean batch | real-time streams / core |');
+    console.log('|---:|---|---:|---:|---:|---:|');
+    for (const r of rows) {
+      console.log(
+        `| ${r.sessions} | ${r.batched ? 'yes' : 'no'} | ${r.usPerSessionHop.toFixed(1)} | ${r.modelUsPerSessionHop.toFixed(1)} | ${r.meanBatchSize.toFixed(1)} | ${Math.floor(r.realTimeStreamsPerCore)} |`,
+      );
+    }
+    const path = options.resultsPath ?? join('results', 'bench-engine.json');
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
+    console.log(`wrote ${path}`);
+    return result;
+  } finally {
+    await model.runtime.close();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runEngineBench();
