@@ -3,8 +3,10 @@
  * tells a human where to connect. Everything else lives in server.ts and below.
  */
 import { ConfigError, helpText, loadConfig } from './config.ts';
+import { demoPlugin } from './demo/demo-plugin.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
+import { webrtcPlugin } from './transport/webrtc/webrtc-plugin.ts';
 
 async function main(): Promise<number> {
   let loaded: ReturnType<typeof loadConfig>;
@@ -23,7 +25,8 @@ async function main(): Promise<number> {
   }
   const { config } = loaded;
   const log = createLogger({ level: config.logLevel });
-  const server = await startServer(config, { log });
+  // WebRTC (WHIP-style POST /v1/webrtc) and the demo page + browser SDK at / ride on the same HTTP server.
+  const server = await startServer(config, { log, plugins: [webrtcPlugin(), demoPlugin()] });
   log.info('listening', {
     stream: server.streamUrl,
     http: server.httpUrl,
@@ -35,7 +38,8 @@ async function main(): Promise<number> {
   });
   process.stderr.write(
     `\nlivestem ready: stream ws://<host>:${server.port}/v1/stream (locally ${server.streamUrl}), ` +
-      `health ${server.httpUrl}/healthz, metrics ${server.httpUrl}/metrics, protocol docs/protocol.md\n\n`,
+      `WebRTC ${server.httpUrl}/v1/webrtc, demo ${server.httpUrl}/, health ${server.httpUrl}/healthz, ` +
+      `metrics ${server.httpUrl}/metrics, protocol docs/protocol.md\n\n`,
   );
 
   return new Promise<number>((resolve) => {
