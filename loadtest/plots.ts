@@ -39,8 +39,8 @@ export function latencyCdfSpec(series: CdfSeries[], title: string, sloMs: number
       data: { values },
       mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
       encoding: {
-        x: { field: 'latencyMs', type: 'quantitative', scale: { type: 'log' }, title: 'end-to-end latency per output frame (ms, log)' },
-        y: { field: 'fraction', type: 'quantitative', title: 'fraction of frames ≤ x', scale: { domain: [0, 1] } },
+        x: { field: 'latencyMs', type: 'quantitative', scale: { type: 'log' }, title: 'end-to-end latency per output hop (ms, log)' },
+        y: { field: 'fraction', type: 'quantitative', title: 'fraction of hops ≤ x', scale: { domain: [0, 1] } },
         color: { field: 'series', type: 'nominal', title: 'streams', sort: null },
       },
     },

@@ -49,7 +49,7 @@ function stepSection(step: StepResult): string {
     `### ${step.streams} streams (${step.byTransport.websocket} WebSocket, ${step.byTransport.webrtc} WebRTC)` +
       (step.verdict ? ` — ${step.verdict.pass ? 'PASS' : `FAIL: ${step.verdict.reasons.join('; ')}`}` : ''),
     '',
-    '| latency (ms) | frames | p50 | p90 | p99 | p99.9 | max |',
+    '| latency per output hop (ms) | hops | p50 | p90 | p99 | p99.9 | max |',
     '|---|---:|---:|---:|---:|---:|---:|',
     latencyRow('end-to-end', step.e2eMs),
     latencyRow('server-added', step.serverAddedMs),
@@ -57,8 +57,8 @@ function stepSection(step: StepResult): string {
     `- model ${step.models.join(', ') || '–'}; algorithmic latency ${f1(step.algorithmicLatencyMs)} ms; transport RTT (median of per-session minimum) ${f1(step.transportRttMs)} ms`,
     `- sessions: ${step.sessions.started} started, ${step.sessions.completed} completed, ${step.sessions.failed} failed${errors ? ` (${errors})` : ''}`,
     `- sent ${step.sent.frames} frames / ${step.sent.samples} samples; received ${step.received.frames} frames (${kinds || 'none'})`,
-    `- server done totals: input ${step.serverTotals.inputSamples}, output ${step.serverTotals.outputSamples} samples per kind, late ${step.serverTotals.lateFrames}`,
-    `- continuity: ${step.continuity.gaps} gaps (${step.continuity.missingSamples} samples missing), ${step.continuity.overlaps} overlaps, ${step.continuity.missingSequences} frames missing by sequence; late frames (> ${step.lateThresholdMs} ms e2e) ${step.lateFrames}`,
+    `- server done totals: input ${step.serverTotals.inputSamples}, output ${step.serverTotals.outputSamples} samples per kind, server-counted late hops ${step.serverTotals.lateFrames}`,
+    `- continuity: ${step.continuity.gaps} gaps (${step.continuity.missingSamples} samples missing), ${step.continuity.overlaps} overlaps, ${step.continuity.missingSequences} frames missing by sequence; late hops (> ${step.lateThresholdMs} ms e2e) ${step.lateHops}`,
     `- generator health: event-loop delay p99 ${f1(step.generator.eventLoopDelayP99Ms)} ms, send lag p99 ${f1(step.generator.sendLagP99Ms)} / max ${f1(step.generator.sendLagMaxMs)} ms`,
   ];
   if (step.server) {
@@ -83,7 +83,7 @@ export function renderMarkdown(report: LoadReport): string {
     `Target ${report.url}; generator ${report.generator.cpu} (${report.generator.cores} cores), Node ${report.generator.node}.`,
     `Song ${report.song.name} (${report.song.sampleRateHz} Hz, ${report.song.channels} ch), ${report.config.durationS} s per session, frames of ${report.config.frameSizesMs.join('/')} ms, starts spread over ${report.config.staggerMs} ms.`,
     '',
-    'End-to-end latency = receive time of an output frame − send time of the input frame holding the input sample aligned with the output frame\'s newest sample (nothing subtracted). Server-added = receive time − send time of the input that made the hop computable − min RTT/2.',
+    'End-to-end latency, per output hop = receive time of the frame carrying the hop − send time of the input frame holding the input sample aligned with the hop\'s newest sample (nothing subtracted; with input frames longer than a hop it can be below the algorithmic latency, because the client already held that sample while filling its frame). Server-added = receive time − send time of the input that made the hop computable − min RTT/2.',
     '',
   ];
   if (report.ramp) {

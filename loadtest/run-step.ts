@@ -178,6 +178,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         inputSampleRateHz: rate,
         algorithmicLatencyMs: session.ready.algorithmicLatencyMs,
         lateThresholdMs: opts.lateThresholdMs,
+        outputHopSamples: session.ready.outputHopSamples,
       });
       const samplesPerFrame = Math.round((rate * frameMs) / 1000);
       let finished: () => void = () => undefined;

@@ -1,8 +1,9 @@
 /**
  * Per-session measurement, pure (times are passed in, taken from one monotonic clock by the caller).
  *
- * End-to-end latency of an output frame = its receive time − the send time of the input frame that carried the
- * input sample aligned with the frame's NEWEST output sample. The protocol aligns output sample t with input time t
+ * Latency is taken per output HOP (a server that falls behind sends many hops in one frame; each counts): for every
+ * hop whose newest sample lies in a received frame, end-to-end latency = the frame's receive time − the send time of
+ * the input frame that carried the input sample aligned with the hop's NEWEST output sample. The protocol aligns output sample t with input time t
  * and emits it once input up to t + latency has arrived, so for the newest sample of a hop this is exactly the delay
  * a listener hears: algorithmic latency + client framing + transport + server time. Nothing is subtracted.
  *
@@ -46,10 +47,10 @@ export interface SessionMeasurement {
   outputFrames: number;
   outputSamplesByKind: Record<string, KindCounts>;
   continuity: ContinuityCounts;
-  /** Frames whose e2e latency exceeded the late threshold. */
-  lateFrames: number;
-  /** Frames whose aligned input sample was never sent (cannot be timed; should be 0). */
-  untimedFrames: number;
+  /** Output hops whose e2e latency exceeded the late threshold. */
+  lateHops: number;
+  /** Hops whose aligned input sample was never sent (cannot be timed; should be 0). */
+  untimedHops: number;
   minRttMs: number;
   pings: number;
 }
@@ -58,8 +59,10 @@ export interface TrackerConfig {
   inputSampleRateHz: number;
   /** Algorithmic latency the server announced in `ready` (ms). */
   algorithmicLatencyMs: number;
-  /** Frames with e2e above this are counted late. */
+  /** Hops with e2e above this are counted late. */
   lateThresholdMs: number;
+  /** The model hop in output-rate samples (`ready.vadHopSamples`; fractional when rates differ). */
+  outputHopSamples: number;
 }
 
 export class SessionTracker {
@@ -73,14 +76,14 @@ export class SessionTracker {
   private readonly kinds = new Map<string, KindCounts>();
   private readonly continuity: ContinuityCounts = { gaps: 0, missingSamples: 0, overlaps: 0, sequenceGaps: 0, missingSequences: 0 };
   private outputFrames = 0;
-  private lateFrames = 0;
-  private untimedFrames = 0;
+  private lateHops = 0;
+  private untimedHops = 0;
   private minRttMs = Number.POSITIVE_INFINITY;
   private pings = 0;
   private readonly latencyInputSamples: number;
-  /** e2e latency per output frame (ms). */
+  /** e2e latency per output hop (ms). */
   readonly e2eMs = new SampleBuffer(1024);
-  /** Server-added latency per output frame (ms); filled once a ping RTT is known. */
+  /** Server-added latency per output hop (ms); filled by finish(), once the transport estimate is final. */
   readonly serverMs = new SampleBuffer(1024);
   private readonly pendingServerRawMs = new SampleBuffer(256);
 
@@ -143,15 +146,32 @@ export class SessionTracker {
     this.kinds.set(frame.kind, counts);
 
     if (frame.sampleCount === 0) return;
-    const newestOut = frame.sampleOffset + frame.sampleCount - 1;
-    const alignedInput = Math.floor((newestOut * this.config.inputSampleRateHz) / frame.sampleRateHz);
+    const first = frame.sampleOffset;
+    const newest = first + frame.sampleCount - 1;
+    const hop = this.config.outputHopSamples;
+    // hop j covers [round(j·hop), round((j+1)·hop)); time the hops whose newest sample is in this frame
+    let j = Math.max(0, Math.ceil((first + 1) / hop) - 1);
+    while (Math.round((j + 1) * hop) - 1 < first) j++;
+    let timedNewest = false;
+    for (; Math.round((j + 1) * hop) - 1 <= newest; j++) {
+      const hopEnd = Math.round((j + 1) * hop) - 1;
+      this.timeHop(hopEnd, frame.sampleRateHz, recvTimeMs);
+      timedNewest = hopEnd === newest;
+    }
+    // a partial hop (end of stream) still has a newest sample
+    if (!timedNewest) this.timeHop(newest, frame.sampleRateHz, recvTimeMs);
+  }
+
+  private timeHop(newestOut: number, outputRateHz: number, recvTimeMs: number): void {
+    const alignedInput = Math.floor((newestOut * this.config.inputSampleRateHz) / outputRateHz);
     if (alignedInput >= this.inputSamples) {
-      this.untimedFrames += 1;
+      this.untimedHops += 1;
       return;
     }
     const e2e = recvTimeMs - this.sendTimeOf(alignedInput);
     this.e2eMs.push(e2e);
-    if (e2e > this.config.lateThresholdMs) this.lateFrames += 1;
+    if (e2e > this.config.lateThresholdMs) this.lateHops += 1;
+    // NaN only if the server sent a hop before the input that enables it (or `end`) was sent: not timed
     const enabling = this.sendTimeOf(alignedInput + this.latencyInputSamples);
     if (!Number.isNaN(enabling)) this.pendingServerRawMs.push(recvTimeMs - enabling);
   }
@@ -190,8 +210,8 @@ export class SessionTracker {
       outputFrames: this.outputFrames,
       outputSamplesByKind,
       continuity: { ...this.continuity },
-      lateFrames: this.lateFrames,
-      untimedFrames: this.untimedFrames,
+      lateHops: this.lateHops,
+      untimedHops: this.untimedHops,
       minRttMs: this.minRttMs,
       pings: this.pings,
     };

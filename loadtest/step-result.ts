@@ -46,9 +46,10 @@ export interface StepResult {
   serverAddedMs: LatencySummary;
   /** Median over sessions of the minimum ping RTT. */
   transportRttMs: number | null;
-  lateFrames: number;
+  /** Output hops whose e2e exceeded lateThresholdMs. */
+  lateHops: number;
   lateThresholdMs: number;
-  untimedFrames: number;
+  untimedHops: number;
   continuity: ContinuityCounts;
   generator: GeneratorHealth;
   server: (ServerMetricsSummary & { lastError?: string }) | null;
@@ -79,8 +80,8 @@ export function aggregateStep(args: {
   const received = { frames: 0, samplesByKind: {} as Record<string, number> };
   const serverTotals = { inputSamples: 0, outputSamples: 0, frames: 0, lateFrames: 0 };
   const byTransport: Record<TransportKind, number> = { websocket: 0, webrtc: 0 };
-  let lateFrames = 0;
-  let untimedFrames = 0;
+  let lateHops = 0;
+  let untimedHops = 0;
   let started = 0;
   let completed = 0;
   for (const o of outcomes) {
@@ -96,8 +97,8 @@ export function aggregateStep(args: {
         received.samplesByKind[kind] = (received.samplesByKind[kind] ?? 0) + c.samples;
       }
       for (const key of Object.keys(continuity) as Array<keyof ContinuityCounts>) continuity[key] += m.continuity[key];
-      lateFrames += m.lateFrames;
-      untimedFrames += m.untimedFrames;
+      lateHops += m.lateHops;
+      untimedHops += m.untimedHops;
     }
     if (o.done) {
       completed += o.error === null ? 1 : 0;
@@ -121,9 +122,9 @@ export function aggregateStep(args: {
     e2eMs: summarize(args.e2e.view()),
     serverAddedMs: summarize(args.serverAdded.view()),
     transportRttMs: median(outcomes.map((o) => o.measurement?.minRttMs ?? Number.NaN)),
-    lateFrames,
+    lateHops,
     lateThresholdMs: args.lateThresholdMs,
-    untimedFrames,
+    untimedHops,
     continuity,
     generator: args.generator,
     server: args.server,

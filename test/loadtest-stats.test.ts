@@ -98,6 +98,7 @@ t.test('Prometheus text: families, labels with escapes, timestamps, sums', async
   t.throws(() => parsePromText('<html>not metrics</html>'), PromParseError);
   t.throws(() => parsePromText('x{a="1"} notanumber'), PromParseError);
   t.equal(parsePromText('x +Inf\ny NaN').samples[0]?.value, Number.POSITIVE_INFINITY);
+  t.ok(Number.isNaN(parsePromText('summary_quantile{quantile="0.5"} Nan').samples[0]!.value), 'prom-client writes NaN as "Nan"');
 });
 
 t.test('histogram quantile follows histogram_quantile interpolation', async (t) => {
@@ -150,7 +151,7 @@ t.test('ramp: steps, verdicts and capacity', async (t) => {
 
 t.test('session tracker: e2e from aligned input send time, gaps, sequences, tail', async (t) => {
   // 1000 Hz rates for round numbers: input frames of 10 samples sent at t = 10·k ms (k = 0..9)
-  const tr = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 15, lateThresholdMs: 30 });
+  const tr = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 15, lateThresholdMs: 30, outputHopSamples: 5 });
   for (let k = 0; k < 10; k++) tr.noteInputSent(10, 10 * k);
   tr.notePong(4);
   tr.notePong(2);
@@ -167,9 +168,29 @@ t.test('session tracker: e2e from aligned input send time, gaps, sequences, tail
   t.equal(m.inputFramesSent, 10);
   t.equal(m.inputSamplesSent, 100);
   t.equal(m.outputFrames, 5);
-  t.equal(m.lateFrames, 1, 'only the 50 ms frame is over 30 ms');
+  t.equal(m.lateHops, 1, 'only the 50 ms hop is over 30 ms');
+  t.equal(m.untimedHops, 0);
   t.equal(m.minRttMs, 2);
   t.same(m.continuity, { gaps: 3, missingSamples: 5 + 15 + 40, overlaps: 1, sequenceGaps: 1, missingSequences: 2 });
   t.same(m.outputSamplesByKind['vocals'], { frames: 5, samples: 25, endOffset: 40 });
   t.same(m.outputSamplesByKind['accompaniment'], { frames: 0, samples: 0, endOffset: 40 });
+});
+
+t.test('session tracker: one latency per hop, also when a frame carries many hops', async (t) => {
+  const tr = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 0, lateThresholdMs: 1e9, outputHopSamples: 256 });
+  for (let k = 0; k < 20; k++) tr.noteInputSent(100, k); // sample i was sent at floor(i / 100) ms
+  const frame = (sequence: number, sampleOffset: number, sampleCount: number) => ({ kind: 'vocals', sequence, sampleOffset, sampleCount, sampleRateHz: 1000 });
+  tr.noteOutputFrame(frame(0, 0, 512), 100); // hops ending at 255, 511
+  tr.noteOutputFrame(frame(1, 512, 768), 100); // a late burst: hops ending at 767, 1023, 1279
+  tr.noteOutputFrame(frame(2, 1280, 20), 100); // a partial tail hop: newest sample 1299
+  t.same([...tr.e2eMs.view()], [100 - 2, 100 - 5, 100 - 7, 100 - 10, 100 - 12, 100 - 12]);
+
+  const fractional = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 0, lateThresholdMs: 1e9, outputHopSamples: 278.64 });
+  fractional.noteInputSent(1000, 0);
+  fractional.noteOutputFrame(frame(0, 0, 1000), 1);
+  t.equal(fractional.e2eMs.length, 4, 'hops ending at 278, 556, 835, plus the partial hop ending at 999');
+  const beyond = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 0, lateThresholdMs: 1e9, outputHopSamples: 10 });
+  beyond.noteInputSent(10, 0);
+  beyond.noteOutputFrame(frame(0, 0, 20), 1);
+  t.equal(beyond.finish().untimedHops, 1, 'output beyond the sent input cannot be timed and is counted');
 });

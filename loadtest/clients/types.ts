@@ -24,6 +24,8 @@ export interface SessionReady {
   /** Algorithmic latency announced by the server (ms). */
   algorithmicLatencyMs: number;
   outputSampleRateHz: number;
+  /** The model hop in output-rate samples (fractional when the output rate differs from the model rate). */
+  outputHopSamples: number;
   outputs: OutputKind[];
 }
 

@@ -95,6 +95,7 @@ function readyFrom(msg: Extract<ServerMessage, { type: 'ready' }>): SessionReady
     modelName: msg.model.name,
     algorithmicLatencyMs: msg.latency.ms,
     outputSampleRateHz: msg.output.sampleRateHz,
+    outputHopSamples: msg.vadHopSamples,
     outputs: msg.output.outputs,
   };
 }

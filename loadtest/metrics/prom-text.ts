@@ -32,10 +32,12 @@ const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 const TYPES = new Set<MetricType>(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
+/** Special values are case-insensitive, as in Prometheus's own (Go ParseFloat) parser: prom-client writes "Nan". */
 function parseValue(text: string, lineNo: number): number {
-  if (text === 'NaN') return Number.NaN;
-  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  const lower = text.toLowerCase();
+  if (lower === 'nan') return Number.NaN;
+  if (lower === '+inf' || lower === 'inf') return Number.POSITIVE_INFINITY;
+  if (lower === '-inf') return Number.NEGATIVE_INFINITY;
   const value = Number(text);
   if (text === '' || Number.isNaN(value)) throw new PromParseError(`line ${lineNo}: "${text}" is not a number`);
   return value;

@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { decodeAudioFrameHeader, type AudioFrameHeader } from '../../server/protocol/audio-frame-codec.ts';
 
 export type Fault =
   | { connection: number; binaryFrame: number; action: 'drop' }
@@ -14,7 +15,8 @@ export type Fault =
 export interface FaultProxy {
   /** ws://127.0.0.1:PORT — append the upstream path (e.g. /v1/stream). */
   readonly baseUrl: string;
-  readonly injected: { dropped: number; delayed: number };
+  /** Headers of the frames the proxy dropped / held back, in order. */
+  readonly injected: { dropped: AudioFrameHeader[]; delayed: AudioFrameHeader[] };
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ function closeCodeToForward(code: number): number {
 export async function startFaultProxy(upstreamBaseUrl: string, faults: Fault[]): Promise<FaultProxy> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await once(wss, 'listening');
-  const injected = { dropped: 0, delayed: 0 };
+  const injected: FaultProxy['injected'] = { dropped: [], delayed: [] };
   let connections = 0;
   const sockets = new Set<WebSocket>();
 
@@ -65,12 +67,13 @@ export async function startFaultProxy(upstreamBaseUrl: string, faults: Fault[]):
       if (isBinary) {
         const index = binaryIndex++;
         const fault = myFaults.find((f) => f.binaryFrame === index);
+        const header = (): AudioFrameHeader => decodeAudioFrameHeader(Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data as ArrayBuffer | Buffer));
         if (fault?.action === 'drop') {
-          injected.dropped += 1;
+          injected.dropped.push(header());
           return;
         }
         if (fault?.action === 'delay') {
-          injected.delayed += 1;
+          injected.delayed.push(header());
           heldUntilMs = Date.now() + fault.delayMs;
           queue.push({ data, isBinary });
           setTimeout(pump, fault.delayMs);

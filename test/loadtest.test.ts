@@ -1,0 +1,105 @@
+/**
+ * The load tester against a real in-process server (random small LSTM, port 0): its counts match what was sent and
+ * what the server reports (done totals and /metrics), and faults injected by a WebSocket proxy show up — a dropped
+ * output frame as exactly one gap of that frame's samples, a frame held back 50 ms in the latency maximum.
+ */
+import t from 'tap';
+import { connectWebSocket } from '../loadtest/clients/ws-client.ts';
+import { runStep, type StepOptions } from '../loadtest/run-step.ts';
+import type { Song } from '../loadtest/song.ts';
+import { exportTestModel, startTestServer, testSong } from './helpers/server-harness.ts';
+import { startFaultProxy } from './helpers/ws-fault-proxy.ts';
+
+const RATE_HZ = 44100;
+const DURATION_S = 2.5;
+const FRAME_SIZES_MS = [10, 20, 40];
+
+const model = await exportTestModel(11);
+const { server } = await startTestServer(model.modelsDir);
+t.teardown(async () => {
+  await server.close();
+  await model.cleanup();
+});
+const song: Song = { name: 'test song', sampleRateHz: RATE_HZ, channels: testSong(RATE_HZ * 2, RATE_HZ, 2, 5) };
+
+function options(url: string, metricsUrl: string | null): StepOptions {
+  return {
+    url,
+    streams: 4,
+    webrtcStreams: 0,
+    durationS: DURATION_S,
+    song,
+    frameSizesMs: FRAME_SIZES_MS,
+    staggerMs: 200,
+    format: 's16le',
+    lateThresholdMs: 1000,
+    metricsUrl,
+    pingIntervalMs: 250,
+    doneTimeoutMs: 20_000,
+    connectors: { websocket: connectWebSocket, webrtc: null },
+  };
+}
+
+/** Samples each session sends: whole frames covering the duration. */
+function expectedSamples(frameMs: number): number {
+  return Math.ceil((DURATION_S * 1000) / frameMs) * Math.round((RATE_HZ * frameMs) / 1000);
+}
+const sessionFrameMs = [0, 1, 2, 3].map((i) => FRAME_SIZES_MS[i % FRAME_SIZES_MS.length]!);
+const expectedTotalSamples = sessionFrameMs.reduce((n, ms) => n + expectedSamples(ms), 0);
+const expectedTotalFrames = sessionFrameMs.reduce((n, ms) => n + Math.ceil((DURATION_S * 1000) / ms), 0);
+
+const baseline = await runStep(options(server.streamUrl, `${server.httpUrl}/metrics`));
+
+t.test('no faults: counts match what was sent and what the server reports', async (t) => {
+  t.same(baseline.sessions, { started: 4, completed: 4, failed: 0, errors: {} });
+  t.same(baseline.models, ['lstm']);
+  t.equal(baseline.sent.frames, expectedTotalFrames);
+  t.equal(baseline.sent.samples, expectedTotalSamples);
+  t.equal(baseline.serverTotals.inputSamples, expectedTotalSamples, 'server received every sample');
+  // same rate in and out: output length == input length, per kind
+  t.same(baseline.received.samplesByKind, { vocals: expectedTotalSamples, accompaniment: expectedTotalSamples });
+  t.equal(baseline.serverTotals.outputSamples, expectedTotalSamples);
+  t.same(baseline.continuity, { gaps: 0, missingSamples: 0, overlaps: 0, sequenceGaps: 0, missingSequences: 0 });
+  t.equal(baseline.untimedHops, 0);
+  // one latency per output hop and kind: 4 sessions' hops (the last one partial) × 2 kinds
+  const hops = sessionFrameMs.reduce((n, ms) => n + Math.ceil(expectedSamples(ms) / 256), 0);
+  t.equal(baseline.e2eMs.count, 2 * hops);
+  t.equal(baseline.serverAddedMs.count, 2 * hops);
+  t.ok(baseline.algorithmicLatencyMs! > 0);
+  const m = baseline.server!;
+  t.equal(m.scrapeErrors, 0);
+  t.equal(m.counters['livestem_input_frames_total'], expectedTotalFrames, '/metrics counted the same input messages');
+  t.equal(m.counters['livestem_output_frames_total'], baseline.received.frames, '/metrics counted the same output frames');
+  t.equal(m.counters['livestem_sessions_started_total'], 4);
+  t.ok(m.gauges['livestem_sessions_active']!.max >= 1 && m.gauges['livestem_sessions_active']!.max <= 4);
+  t.equal(m.histograms['livestem_batch_size']!.count > 0, true, 'model calls observed during the step');
+  t.ok(baseline.transportRttMs !== null, 'ping RTT measured');
+});
+
+t.test('fault proxy: a dropped frame is one gap, a frame held 50 ms shows in the maximum', async (t) => {
+  const proxy = await startFaultProxy(server.streamUrl.replace(/\/v1\/stream$/, ''), [
+    // early frames: a server that falls behind sends several hops per frame, so a session may send only a few dozen
+    { connection: 0, binaryFrame: 6, action: 'drop' },
+    { connection: 1, binaryFrame: 9, action: 'delay', delayMs: 50 },
+  ]);
+  t.teardown(() => proxy.close());
+  const faulted = await runStep(options(`${proxy.baseUrl}/v1/stream`, null));
+  t.equal(proxy.injected.dropped.length, 1);
+  t.equal(proxy.injected.delayed.length, 1);
+  const dropped = proxy.injected.dropped[0]!;
+  t.same(faulted.sessions, { started: 4, completed: 4, failed: 0, errors: {} });
+  t.equal(faulted.sent.samples, expectedTotalSamples);
+  t.same(faulted.continuity, {
+    gaps: 1,
+    missingSamples: dropped.sampleCount,
+    overlaps: 0,
+    sequenceGaps: 1,
+    missingSequences: 1,
+  });
+  t.equal(faulted.received.samplesByKind[dropped.kind], expectedTotalSamples - dropped.sampleCount);
+  t.ok(faulted.e2eMs.maxMs >= 50, `held frame seen: max ${faulted.e2eMs.maxMs.toFixed(1)} ms`);
+  t.comment(
+    `no-fault run: p99.9 ${baseline.e2eMs.p999Ms.toFixed(1)} / max ${baseline.e2eMs.maxMs.toFixed(1)} ms; ` +
+      `with the held frame: p99.9 ${faulted.e2eMs.p999Ms.toFixed(1)} / max ${faulted.e2eMs.maxMs.toFixed(1)} ms`,
+  );
+});
