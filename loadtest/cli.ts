@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { OUTPUT_KINDS, SAMPLE_FORMATS, type OutputKind, type SampleFormat } from '../server/protocol/messages.ts';
+import { connectSdk } from './clients/sdk-client.ts';
 import { connectWebSocket } from './clients/ws-client.ts';
 import { metricsUrlFor } from './metrics/scraper.ts';
 import { judgeStep, parseRampSpec, rampOutcome, rampSteps, type RampSpec } from './ramp.ts';
@@ -29,7 +30,9 @@ const USAGE = `usage: npm run loadtest -- --url ws://HOST:PORT/v1/stream [option
   --model NAME         model to request (default: server default)
   --late-ms MS         e2e above this counts a frame late (default: the SLO)
   --metrics-url URL    Prometheus endpoint to scrape, or "none" (default: http(s)://HOST:PORT/metrics)
-  --ping-interval-ms   RTT probe period per session (default 1000)`;
+  --ping-interval-ms   RTT probe period per session (default 1000)
+  --client sdk|ws-raw  WebSocket client: the client SDK (default), or a header-only client that never decodes PCM
+                       (lighter, for capacity runs with the generator on the server's machine)`;
 
 function fail(message: string): never {
   console.error(`loadtest: ${message}\n\n${USAGE}`);
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
       'late-ms': { type: 'string' },
       'metrics-url': { type: 'string' },
       'ping-interval-ms': { type: 'string' },
+      client: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -98,6 +102,8 @@ async function main(): Promise<void> {
   if (outputs?.some((k) => !(OUTPUT_KINDS as readonly string[]).includes(k))) fail(`--outputs takes ${OUTPUT_KINDS.join(', ')}`);
   const metricsUrl = values['metrics-url'] === 'none' ? null : (values['metrics-url'] ?? metricsUrlFor(url));
   const outDir = values.out ?? 'results/loadtest';
+  const client = values.client ?? 'sdk';
+  if (client !== 'sdk' && client !== 'ws-raw') fail(`--client must be sdk or ws-raw, got "${client}"`);
 
   const song = await loadSong(values.input);
   const counts = ramp ? rampSteps(ramp) : [streams];
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
       staggerMs: positive('stagger-ms', values['stagger-ms'], 1000),
       format,
       webrtcStreams: webrtc,
+      client,
       lateThresholdMs: 0,
       sloP99Ms: slo,
     },
@@ -143,7 +150,7 @@ async function main(): Promise<void> {
       metricsUrl,
       pingIntervalMs: positive('ping-interval-ms', values['ping-interval-ms'], 1000),
       doneTimeoutMs: 30_000,
-      connectors: { websocket: connectWebSocket, webrtc: null },
+      connectors: { websocket: client === 'sdk' ? connectSdk : connectWebSocket, webrtc: null },
       onProgress: progressPrinter(),
     });
     if (process.stderr.isTTY) process.stderr.write('\n');

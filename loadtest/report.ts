@@ -21,6 +21,8 @@ export interface LoadReport {
     staggerMs: number;
     format: string;
     webrtcStreams: number;
+    /** WebSocket client used: the SDK or the header-only raw client. */
+    client: string;
     lateThresholdMs: number;
     sloP99Ms: number | null;
   };
@@ -81,7 +83,7 @@ export function renderMarkdown(report: LoadReport): string {
     `\`${report.command}\``,
     '',
     `Target ${report.url}; generator ${report.generator.cpu} (${report.generator.cores} cores), Node ${report.generator.node}.`,
-    `Song ${report.song.name} (${report.song.sampleRateHz} Hz, ${report.song.channels} ch), ${report.config.durationS} s per session, frames of ${report.config.frameSizesMs.join('/')} ms, starts spread over ${report.config.staggerMs} ms.`,
+    `Song ${report.song.name} (${report.song.sampleRateHz} Hz, ${report.song.channels} ch), ${report.config.durationS} s per session, frames of ${report.config.frameSizesMs.join('/')} ms, starts spread over ${report.config.staggerMs} ms, WebSocket client ${report.config.client}.`,
     '',
     'End-to-end latency, per output hop = receive time of the frame carrying the hop − send time of the input frame holding the input sample aligned with the hop\'s newest sample (nothing subtracted; with input frames longer than a hop it can be below the algorithmic latency, because the client already held that sample while filling its frame). Server-added = receive time − send time of the input that made the hop computable − min RTT/2.',
     '',

@@ -187,7 +187,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
       active.add({
         session,
         tracker,
-        cursor: new SongCursor(opts.song, Math.round(index * 7.3 * rate), opts.format),
+        cursor: new SongCursor(opts.song, Math.round(index * 7.3 * rate)),
         samplesPerFrame,
         frameMs,
         startMs,

@@ -1,15 +1,12 @@
 /**
  * The audio every session streams: a real song, looped, read from a per-session start position so sessions are not
- * in lockstep. Encoding to the wire format happens per frame (a few hundred samples), which is cheaper than keeping
- * a pre-encoded copy per frame size.
+ * in lockstep. Frames are handed out as fresh planar arrays: a client may keep them (WebRTC encodes later).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWav } from '../server/dsp/wav.ts';
-import { encodePcm } from '../server/protocol/pcm-codec.ts';
-import type { SampleFormat } from '../server/protocol/messages.ts';
 
 export interface Song {
   name: string;
@@ -22,34 +19,30 @@ export const DEFAULT_SONG_DIR = 'data/synth/test';
 
 export class SongCursor {
   private position: number;
-  private readonly scratch: Float32Array[];
 
   constructor(
     private readonly song: Song,
     startSample: number,
-    private readonly format: SampleFormat,
   ) {
     const length = song.channels[0]?.length ?? 0;
     if (length === 0) throw new Error(`song ${song.name} has no samples`);
     this.position = ((startSample % length) + length) % length;
-    this.scratch = song.channels.map(() => new Float32Array(0));
   }
 
-  /** The next `samples` sample frames as interleaved PCM, wrapping to the song's start. */
-  next(samples: number): Uint8Array {
+  /** The next `samples` sample frames (planar, fresh arrays), wrapping to the song's start. */
+  next(samples: number): Float32Array[] {
     const length = this.song.channels[0]!.length;
-    for (let c = 0; c < this.song.channels.length; c++) {
-      if (this.scratch[c]!.length !== samples) this.scratch[c] = new Float32Array(samples);
-      const src = this.song.channels[c]!;
-      const dst = this.scratch[c]!;
+    const out = this.song.channels.map((src) => {
+      const dst = new Float32Array(samples);
       let p = this.position;
       for (let i = 0; i < samples; i++) {
         dst[i] = src[p]!;
         p = p + 1 === length ? 0 : p + 1;
       }
-    }
+      return dst;
+    });
     this.position = (this.position + samples) % length;
-    return encodePcm(this.scratch, this.format);
+    return out;
   }
 }
 

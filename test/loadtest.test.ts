@@ -4,6 +4,8 @@
  * output frame as exactly one gap of that frame's samples, a frame held back 50 ms in the latency maximum.
  */
 import t from 'tap';
+import { connectSdk } from '../loadtest/clients/sdk-client.ts';
+import type { Connector } from '../loadtest/clients/types.ts';
 import { connectWebSocket } from '../loadtest/clients/ws-client.ts';
 import { runStep, type StepOptions } from '../loadtest/run-step.ts';
 import type { Song } from '../loadtest/song.ts';
@@ -22,7 +24,7 @@ t.teardown(async () => {
 });
 const song: Song = { name: 'test song', sampleRateHz: RATE_HZ, channels: testSong(RATE_HZ * 2, RATE_HZ, 2, 5) };
 
-function options(url: string, metricsUrl: string | null): StepOptions {
+function options(url: string, metricsUrl: string | null, websocket: Connector): StepOptions {
   return {
     url,
     streams: 4,
@@ -36,7 +38,7 @@ function options(url: string, metricsUrl: string | null): StepOptions {
     metricsUrl,
     pingIntervalMs: 250,
     doneTimeoutMs: 20_000,
-    connectors: { websocket: connectWebSocket, webrtc: null },
+    connectors: { websocket, webrtc: null },
   };
 }
 
@@ -48,7 +50,8 @@ const sessionFrameMs = [0, 1, 2, 3].map((i) => FRAME_SIZES_MS[i % FRAME_SIZES_MS
 const expectedTotalSamples = sessionFrameMs.reduce((n, ms) => n + expectedSamples(ms), 0);
 const expectedTotalFrames = sessionFrameMs.reduce((n, ms) => n + Math.ceil((DURATION_S * 1000) / ms), 0);
 
-const baseline = await runStep(options(server.streamUrl, `${server.httpUrl}/metrics`));
+// the baseline goes through the client SDK, the faulted run through the header-only client: both are covered
+const baseline = await runStep(options(server.streamUrl, `${server.httpUrl}/metrics`, connectSdk));
 
 t.test('no faults: counts match what was sent and what the server reports', async (t) => {
   t.same(baseline.sessions, { started: 4, completed: 4, failed: 0, errors: {} });
@@ -83,7 +86,7 @@ t.test('fault proxy: a dropped frame is one gap, a frame held 50 ms shows in the
     { connection: 1, binaryFrame: 9, action: 'delay', delayMs: 50 },
   ]);
   t.teardown(() => proxy.close());
-  const faulted = await runStep(options(`${proxy.baseUrl}/v1/stream`, null));
+  const faulted = await runStep(options(`${proxy.baseUrl}/v1/stream`, null, connectWebSocket));
   t.equal(proxy.injected.dropped.length, 1);
   t.equal(proxy.injected.delayed.length, 1);
   const dropped = proxy.injected.dropped[0]!;

@@ -1,7 +1,7 @@
 /**
- * What the load generator needs from a streaming client, independent of transport. The WebSocket client speaks
- * docs/protocol.md directly and decodes only frame headers (decoding PCM for hundreds of streams would steal CPU
- * from a server on the same box); a WebRTC client implements the same interface.
+ * What the load generator needs from a streaming client, independent of transport. Implementations: the client SDK
+ * (`sdk-client.ts`, the default), a header-only WebSocket client (`ws-client.ts`: speaks docs/protocol.md directly
+ * and never decodes PCM, for when the generator shares the server's cores), and WebRTC (`webrtc-client.ts`).
  */
 import type { OutputKind, SampleFormat } from '../../server/protocol/messages.ts';
 import type { OutputFrameInfo } from '../session-tracker.ts';
@@ -47,10 +47,10 @@ export interface LoadSession {
   readonly transport: TransportKind;
   readonly ready: SessionReady;
   /**
-   * Sends interleaved PCM in the start format; returns the clock time just before it was handed to the transport,
-   * or null when the transport is no longer open (nothing was sent).
+   * Sends planar audio (encoded to the start format); returns the clock time just before it was handed to the
+   * transport, or null when the transport is no longer open (nothing was sent).
    */
-  sendAudio(pcm: Uint8Array): number | null;
+  sendAudio(planar: Float32Array[]): number | null;
   ping(): void;
   /** Sends `end` and resolves with the server's `done`; rejects with a LoadClientError if the session fails. */
   end(timeoutMs: number): Promise<SessionDone>;

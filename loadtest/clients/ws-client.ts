@@ -1,7 +1,11 @@
-/** `LoadSession` over the WebSocket protocol (docs/protocol.md), using `ws`. */
+/**
+ * `LoadSession` over the WebSocket protocol (docs/protocol.md) with `ws`, decoding only output frame headers: the
+ * lightest client, for capacity runs where the generator shares the server's cores (`--client ws-raw`).
+ */
 import WebSocket from 'ws';
 import { decodeAudioFrameHeader } from '../../server/protocol/audio-frame-codec.ts';
-import type { ServerMessage } from '../../server/protocol/messages.ts';
+import type { SampleFormat, ServerMessage } from '../../server/protocol/messages.ts';
+import { encodePcm } from '../../server/protocol/pcm-codec.ts';
 import { LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady, type StartOptions } from './types.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -25,13 +29,15 @@ class WsLoadSession implements LoadSession {
     private readonly ws: WebSocket,
     readonly ready: SessionReady,
     private readonly clock: Clock,
+    private readonly format: SampleFormat,
     closed: Promise<LoadClientError | null>,
   ) {
     this.closed = closed;
   }
 
-  sendAudio(pcm: Uint8Array): number | null {
+  sendAudio(planar: Float32Array[]): number | null {
     if (this.ws.readyState !== WebSocket.OPEN) return null;
+    const pcm = encodePcm(planar, this.format);
     const t = this.clock();
     this.ws.send(pcm);
     return t;
@@ -125,7 +131,7 @@ export const connectWebSocket: Connector = (url, start: StartOptions, handlers, 
       switch (msg.type) {
         case 'ready':
           clearTimeout(timer);
-          session = new WsLoadSession(ws, readyFrom(msg), clock, closed);
+          session = new WsLoadSession(ws, readyFrom(msg), clock, start.format, closed);
           resolve(session);
           break;
         case 'pong':
