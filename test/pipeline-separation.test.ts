@@ -79,7 +79,7 @@ t.test('identity mask at the model rate: vocals equal the input sample for sampl
   t.equal(out.vocals[0]!.length, 20000, 'output length == input length');
   t.ok(maxAbsDiff(out.vocals[0]!, input[0]!) < 1e-5, `left max err ${maxAbsDiff(out.vocals[0]!, input[0]!)}`);
   t.ok(maxAbsDiff(out.vocals[1]!, input[1]!) < 1e-5);
-  t.equal(maxAbsDiff(out.accompaniment[0]!, new Float32Array(20000)), 0);
+  t.ok(maxAbsDiff(out.accompaniment[0]!, new Float32Array(20000)) < 1e-6, 'accompaniment silent to float rounding');
 });
 
 t.test('an impulse at sample k comes out at exactly sample k (latency compensated)', async (t) => {

@@ -2,7 +2,8 @@
  * One stream's separation pipeline, synchronous and I/O-free:
  *
  *   input (client rate, 1–2 ch) → dual-mono upmix → Resampler → StftAnalyzer → [model step] → mask →
- *   2 × OlaSynthesizer → Resampler (4 ch: vocals L/R, accompaniment L/R) → downmix → OutputAligner
+ *   OlaSynthesizer (vocals) ┬→ Resampler (4 ch: vocals L/R, accompaniment L/R) → downmix → OutputAligner
+ *   delay line (mixture) − vocals ┘  (= overlap-add of the complementary mask (1 − m)·X, see mask.ts)
  *
  * The model step is not called from here: frames wait in a queue, the owner reads `nextFeatures()`, runs the model
  * however it likes (batched with other streams, or an identity mask in tests) and hands the result to
@@ -16,6 +17,7 @@ import { Resampler } from '../dsp/resampler.ts';
 import { OlaSynthesizer, StftAnalyzer, emptyFrame, stftLatencySamples, type StftConfig, type StftFrame } from '../dsp/stft.ts';
 import { applyMask, magnitudeFeatures } from './mask.ts';
 import { OutputAligner } from './output-aligner.ts';
+import { SampleFifo } from './sample-fifo.ts';
 import { outputLengthFor, planRates, type RatePlan } from './rate-plan.ts';
 
 function ceilDiv(numerator: number, denominator: number): number {
@@ -50,7 +52,8 @@ interface SegmentStages {
   inResampler: Resampler | undefined;
   analyzer: StftAnalyzer;
   vocalsOla: OlaSynthesizer;
-  accompanimentOla: OlaSynthesizer;
+  /** Model-rate mixture delayed by nFft − hop: the samples the next overlap-add hop lines up with. */
+  mixtureDelay: SampleFifo;
   outResampler: Resampler | undefined;
   aligner: OutputAligner;
 }
@@ -67,7 +70,6 @@ export class SeparationPipeline {
   private readonly pending: StftFrame[] = [];
   private readonly features: Float32Array;
   private readonly vocalsFrame: StftFrame;
-  private readonly accompanimentFrame: StftFrame;
   private segmentInput = 0;
   private segmentFramesDone = 0;
   private segmentEnded = false;
@@ -90,7 +92,6 @@ export class SeparationPipeline {
     this.vadHopSamples = (model.stft.hopSamples * options.outputRateHz) / model.sampleRateHz;
     this.features = new Float32Array(model.channels * model.bins);
     this.vocalsFrame = emptyFrame(model.bins, model.channels);
-    this.accompanimentFrame = emptyFrame(model.bins, model.channels);
     this.stages = this.createStages();
   }
 
@@ -103,7 +104,7 @@ export class SeparationPipeline {
           : new Resampler(plan.inputRateHz, plan.modelRateHz, model.channels, { delayInputSamples: plan.inputDelaySamples }),
       analyzer: new StftAnalyzer(model.stft, model.channels),
       vocalsOla: new OlaSynthesizer(model.stft, model.channels),
-      accompanimentOla: new OlaSynthesizer(model.stft, model.channels),
+      mixtureDelay: new SampleFifo(model.channels, stftLatencySamples(model.stft)),
       outResampler:
         plan.outputRateHz === plan.modelRateHz
           ? undefined
@@ -158,6 +159,7 @@ export class SeparationPipeline {
 
   private analyse(modelChannels: Float32Array[]): void {
     const atModelRate = this.stages.inResampler ? this.stages.inResampler.push(modelChannels) : modelChannels;
+    this.stages.mixtureDelay.push(atModelRate);
     for (const frame of this.stages.analyzer.push(atModelRate)) this.pending.push(frame);
   }
 
@@ -173,9 +175,14 @@ export class SeparationPipeline {
     const frame = this.pending.shift();
     if (!frame) throw new Error('no frame pending');
     const st = this.stages;
-    applyMask(frame, mask, this.vocalsFrame, this.accompanimentFrame);
+    applyMask(frame, mask, this.vocalsFrame);
     const v = st.vocalsOla.push(this.vocalsFrame);
-    const a = st.accompanimentOla.push(this.accompanimentFrame);
+    const a = st.mixtureDelay.shift(this.model.stft.hopSamples);
+    for (let c = 0; c < a.length; c++) {
+      const ac = a[c]!;
+      const vc = v[c]!;
+      for (let i = 0; i < ac.length; i++) ac[i] = ac[i]! - vc[i]!;
+    }
     const four = st.outResampler ? st.outResampler.push([...v, ...a]) : [...v, ...a];
     const sampleOffset = this.outputSamples;
     const aligned = st.aligner.align(four);

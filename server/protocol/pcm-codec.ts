@@ -2,7 +2,10 @@
  * Interleaved little-endian PCM ⇄ planar Float32 (pure). s16le reads as int / 32768 and writes
  * round(x · 32768) clipped to [−32768, 32767], the same convention as server/dsp/wav.ts.
  */
+import { endianness } from 'node:os';
 import type { SampleFormat } from './messages.ts';
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 export function bytesPerSample(format: SampleFormat): number {
   return format === 's16le' ? 2 : 4;
@@ -68,6 +71,16 @@ export function encodePcm(samples: Float32Array[], format: SampleFormat, out?: U
         view.setInt16(p, v > 32767 ? 32767 : v < -32768 ? -32768 : v, true);
       }
     }
+    return bytes;
+  }
+  if (LITTLE_ENDIAN_HOST) {
+    // Interleave into native floats and copy the bytes: several times faster than DataView per sample.
+    const interleaved = new Float32Array(frames * channels);
+    for (let c = 0; c < channels; c++) {
+      const ch = samples[c]!;
+      for (let i = 0, p = c; i < frames; i++, p += channels) interleaved[p] = ch[i]!;
+    }
+    bytes.set(new Uint8Array(interleaved.buffer));
     return bytes;
   }
   for (let i = 0, p = 0; i < frames; i++) {
