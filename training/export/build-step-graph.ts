@@ -1,6 +1,7 @@
 /** Dispatches to the architecture's ONNX step-graph builder. */
 import type { SeparationModel } from '../model/model.ts';
 import { buildLstmStepGraph } from './lstm-onnx.ts';
+import { buildUnetStepGraph } from './unet-onnx.ts';
 import type { StepGraph } from './step-graph.ts';
 
 export function buildStepGraph(model: SeparationModel): StepGraph {
@@ -9,6 +10,6 @@ export function buildStepGraph(model: SeparationModel): StepGraph {
     case 'lstm':
       return buildLstmStepGraph(model.params, cfg);
     case 'unet':
-      throw new Error('unet export is not available yet');
+      return buildUnetStepGraph(model.params, cfg);
   }
 }

@@ -29,7 +29,7 @@ export function smallConfig(opts: RandomModelOptions): ModelConfig {
     cropBins: binsBelow(16000, 44100, nFft),
   };
   if (opts.arch === 'lstm') return { ...common, arch: 'lstm', hiddenSize: opts.hiddenSize ?? 16, layers: opts.layers ?? 2 };
-  return { ...common, arch: 'unet', contextFrames: 8, encoderChannels: [4, 8], asppDilations: [1, 2, 4] };
+  return { ...common, cropBins: 8 * Math.floor(common.cropBins / 8), arch: 'unet', contextFrames: 8, encoderChannels: [4, 6, 8], asppDilations: [1, 2, 4] };
 }
 
 /** Exports an untrained model to `outDir` (model.onnx, manifest.json, golden/). Uses whichever tfjs backend loads. */

@@ -103,8 +103,11 @@ export function prepareBatch(items: Excerpt[], cfg: StftConfig, timeDomain: bool
   return data;
 }
 
-/** Per-bin mean and standard deviation of the cropped mixture magnitudes, channel-major [2·crop]. */
-export function magnitudeStatistics(batches: BatchData[], cropBins: number): { mean: Float32Array; std: Float32Array } {
+/**
+ * Per-bin mean and standard deviation of f(|X|) over the cropped mixture bins, channel-major [2·crop]
+ * (f = identity for the LSTM, log1p for the U-Net).
+ */
+export function magnitudeStatistics(batches: BatchData[], cropBins: number, f: (v: number) => number = (v) => v): { mean: Float32Array; std: Float32Array } {
   const n = 2 * cropBins;
   const sum = new Float64Array(n);
   const sumSq = new Float64Array(n);
@@ -114,7 +117,7 @@ export function magnitudeStatistics(batches: BatchData[], cropBins: number): { m
       for (let c = 0; c < 2; c++) {
         const o = (bt * 2 + c) * d.bins;
         for (let k = 0; k < cropBins; k++) {
-          const v = d.mixMag[o + k]!;
+          const v = f(d.mixMag[o + k]!);
           sum[c * cropBins + k]! += v;
           sumSq[c * cropBins + k]! += v * v;
         }

@@ -13,7 +13,7 @@ import type { SeparationLossKind } from '../losses.ts';
 import { binsBelow, type ModelConfig } from '../model/config.ts';
 import { createModel, type SeparationModel } from '../model/model.ts';
 import { gitCommit } from '../export/write-model.ts';
-import { magnitudeStatistics } from './batch.ts';
+import { magnitudeStatistics, type BatchData } from './batch.ts';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type TrainProgress } from './checkpoint.ts';
 import { inProcessPipeline, workerPipeline, drawBatch, type BatchPipeline, type PipelineSpec } from './pipeline.ts';
 import { openExcerptSource, type ExcerptSourceSpec } from './data-source.ts';
@@ -71,7 +71,9 @@ export function modelConfigOf(o: TrainOptions): ModelConfig {
     cropBins: binsBelow(o.cropHz, 44100, o.nFft),
   };
   if (o.arch === 'lstm') return { ...common, arch: 'lstm', hiddenSize: o.hiddenSize, layers: o.layers };
-  return { ...common, arch: 'unet', contextFrames: o.contextFrames, encoderChannels: [16, 24, 32], asppDilations: [1, 2, 4] };
+  // Three 2× poolings of frequency: the crop must divide by 8.
+  const cropBins = 8 * Math.floor(common.cropBins / 8);
+  return { ...common, cropBins, arch: 'unet', contextFrames: o.contextFrames, encoderChannels: [16, 24, 32], asppDilations: [1, 2, 4] };
 }
 
 function sourceSpec(o: TrainOptions, cfg: ModelConfig, seed: number): ExcerptSourceSpec {
@@ -82,16 +84,14 @@ function sourceSpec(o: TrainOptions, cfg: ModelConfig, seed: number): ExcerptSou
 async function setInputStatistics(model: SeparationModel, o: TrainOptions, log: (s: string) => void): Promise<void> {
   const cfg = model.cfg;
   const source = await openExcerptSource(sourceSpec(o, cfg, o.seed + 1));
-  const batches = [];
+  const batches: BatchData[] = [];
   const perBatch = Math.min(o.batchSize, o.statsExcerpts);
   for (let n = 0; n < o.statsExcerpts; n += perBatch) {
     const spec: PipelineSpec = { source: sourceSpec(o, cfg, o.seed + 1), stft: cfg.stft, batchSize: perBatch, timeDomain: false };
     batches.push((await drawBatch(source, spec)).data);
   }
-  const { mean, std } = magnitudeStatistics(batches, cfg.cropBins);
-  // Open-Unmix: x ← (x − mean) / max(std, 1e-4), stored as (x + inputMean)·inputScale.
-  model.params.get('inputMean').assign(tf.tensor1d(mean.map((m) => -m)));
-  model.params.get('inputScale').assign(tf.tensor1d(std.map((s) => 1 / Math.max(s, 1e-4))));
+  model.setInputStatistics((f) => magnitudeStatistics(batches, cfg.cropBins, f));
+  const { mean } = magnitudeStatistics(batches, cfg.cropBins);
   log(`input statistics from ${o.statsExcerpts} excerpts: mean |X| ${(mean.reduce((a, b) => a + b, 0) / mean.length).toFixed(3)}`);
 }
 
@@ -141,7 +141,17 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
     timeDomain: trainer.timeDomain,
     ...(samplerState !== undefined ? { samplerState } : {}),
   };
-  const epochLength = (await openExcerptSource(pipeSpec.source)).epochLength;
+  const probe = await openExcerptSource(pipeSpec.source);
+  if (pipeSpec.samplerState !== undefined) {
+    try {
+      probe.setState(pipeSpec.samplerState);
+    } catch (err) {
+      // The data set changed since the checkpoint (e.g. more tracks): keep weights and optimizer, restart the sampler.
+      log(`sampler state not restorable (${err instanceof Error ? err.message : String(err)}); drawing afresh from the seed`);
+      delete pipeSpec.samplerState;
+    }
+  }
+  const epochLength = probe.epochLength;
   const stepsPerEpoch = opts.stepsPerEpoch ?? Math.ceil(epochLength / opts.batchSize);
   const pipe: BatchPipeline = opts.worker ? workerPipeline(pipeSpec) : await inProcessPipeline(pipeSpec);
   const validSpec: ValidationSpec = {
