@@ -23,18 +23,18 @@ async function withWitness(
   const song = testSong(RATE, RATE, 2, 1);
   const witness = new StreamClient(server.url, { headers });
   await witness.start({ sampleRateHz: RATE, channels: 2, format: 's16le' });
-  witness.ws.send(pcmBytes(song, 0, RATE / 2, 's16le'));
-  await witness.until(() => witness.received('vocals') > 0, 'witness output before');
   // Pings keep the witness alive on servers with a short idle timeout (they are control messages: no audio).
   const keepAlive = setInterval(() => witness.sendJson({ type: 'ping' }), 100);
   try {
+    witness.ws.send(pcmBytes(song, 0, RATE / 2, 's16le'));
+    await witness.until(() => witness.received('vocals') > 0, 'witness output before');
     await provoke();
+    const before = witness.received('vocals');
+    witness.ws.send(pcmBytes(song, RATE / 2, RATE, 's16le'));
+    await witness.until(() => witness.received('vocals') > before, 'witness output after');
   } finally {
     clearInterval(keepAlive);
   }
-  const before = witness.received('vocals');
-  witness.ws.send(pcmBytes(song, RATE / 2, RATE, 's16le'));
-  await witness.until(() => witness.received('vocals') > before, 'witness output after');
   const done = await witness.finish();
   t.equal(done['outputSamples'], RATE, 'witness: every sample came out');
   t.equal(witness.closeCode, 1000, 'witness: closed normally');
@@ -147,7 +147,7 @@ t.test('admission: a start beyond max sessions is refused with 1013 and /readyz 
 });
 
 t.test('idle timeout closes a silent session with 4408', async (t) => {
-  const idle = await startTestServer(fixture.modelsDir, { idleTimeoutMs: 400 });
+  const idle = await startTestServer(fixture.modelsDir, { idleTimeoutMs: 1000 });
   t.teardown(() => idle.server.close());
   await withWitness(t, idle, async () => {
     const silent = await startedClient(idle.url);
