@@ -8,7 +8,7 @@ const fixture = await exportTestModel(17);
 t.teardown(() => fixture.cleanup());
 
 t.test('npm start entry: SIGTERM drains (readyz 503, new sessions refused, active ones finish), then exits 0', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--host', '127.0.0.1', '--drain-timeout-ms', '1500'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--host', '127.0.0.1', '--drain-timeout-ms', '3000'], {
     env: { ...process.env, LIVESTEM_MODELS_DIR: fixture.modelsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,15 +37,15 @@ t.test('npm start entry: SIGTERM drains (readyz 503, new sessions refused, activ
 
   child.kill('SIGTERM');
   const draining = await active.waitFor('draining');
-  t.equal(draining['deadlineMs'], 1500);
+  t.equal(draining['deadlineMs'], 3000);
+  // The active session keeps streaming and, left unfinished, is flushed and closed at the deadline.
+  active.ws.send(pcmBytes(song, rate / 2, rate, 's16le'));
   t.equal((await fetch(`${base}/readyz`)).status, 503, 'not ready while draining');
   const late = new StreamClient(`ws://127.0.0.1:${port}/v1/stream`);
   await late.opened;
   late.sendJson({ type: 'start', sampleRateHz: rate, channels: 1, format: 's16le' });
   t.same(await late.expectError(), { code: 'LIVESTEM_ERR_DRAINING', closeCode: 1012 }, 'no new sessions');
 
-  // The active session keeps streaming and, left unfinished, is flushed and closed at the deadline.
-  active.ws.send(pcmBytes(song, rate / 2, rate, 's16le'));
   const done = await active.waitFor('done', 10_000);
   t.equal(done['reason'], 'shutdown');
   t.equal(done['outputSamples'], rate, 'everything it sent came out');

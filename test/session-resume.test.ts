@@ -108,7 +108,8 @@ t.test('a detached session ends when the grace period passes', async (t) => {
   const ready = await client.start({ sampleRateHz: RATE, channels: 2, format: 'f32le' });
   client.ws.terminate();
   await client.closed;
-  await new Promise((r) => setTimeout(r, 600));
+  const deadline = Date.now() + 10_000;
+  while (short.server.registry.activeCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.equal(short.server.registry.activeCount, 0, 'session released after the grace period');
   const late = new StreamClient(short.url);
   await late.opened;
