@@ -8,51 +8,16 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ERROR_CATALOG, LivestemError, toLivestemError, type ErrorCode } from '../errors.ts';
-import type { FrameModelStream } from '../inference/frame-model.ts';
-import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, type ServerMessage, type SessionLimits } from '../protocol/messages.ts';
+import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
 import { PcmDecodeError, decodePcm } from '../protocol/pcm-codec.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
+import type { SessionHost } from './session-host.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
 import { isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
 import { StreamProcessor } from './stream-processor.ts';
 
-export interface SessionTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): { cancel(): void };
-}
-
-export interface SessionSettings {
-  limits: SessionLimits;
-  startTimeoutMs: number;
-  maxSendBufferBytes: number;
-  lateFrameMs: number;
-  /** Output above this many samples is sent without waiting for the processing loop to run dry. */
-  maxFrameSamples: number;
-}
-
-export interface StreamModel {
-  manifest: ModelManifest;
-  createStream(): FrameModelStream;
-}
-
-/** What a session asks of its registry. */
-export interface SessionHost {
-  readonly settings: SessionSettings;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-  readonly timers: SessionTimers;
-  /** Resolves a model name (undefined = default). */
-  model(name: string | undefined): StreamModel | undefined;
-  /** Admission decision for a new session; undefined when admitted. */
-  admissionError(): LivestemError | undefined;
-  admitted(session: Session): void;
-  released(session: Session): void;
-  /** Resume: moves this placeholder's connection to the named detached session, or fails the placeholder. */
-  resume(placeholder: Session, message: Extract<ClientMessage, { type: 'resume' }>): void;
-}
+export type { SessionHost, SessionSettings, SessionTimers, StreamModel } from './session-host.ts';
 
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 

@@ -1,0 +1,46 @@
+/**
+ * The contracts around a session: its timers, its settings, the model handle it steps, and what it asks of the
+ * registry that hosts it (admission, resume, release).
+ */
+import type { LivestemError } from '../errors.ts';
+import type { FrameModelStream } from '../inference/frame-model.ts';
+import type { ModelManifest } from '../inference/model-manifest.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { ClientMessage, SessionLimits } from '../protocol/messages.ts';
+import type { Session } from './session.ts';
+
+export interface SessionTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export interface SessionSettings {
+  limits: SessionLimits;
+  startTimeoutMs: number;
+  maxSendBufferBytes: number;
+  lateFrameMs: number;
+  /** Output above this many samples is sent without waiting for the processing loop to run dry. */
+  maxFrameSamples: number;
+}
+
+export interface StreamModel {
+  manifest: ModelManifest;
+  createStream(): FrameModelStream;
+}
+
+/** What a session asks of its registry. */
+export interface SessionHost {
+  readonly settings: SessionSettings;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly timers: SessionTimers;
+  /** Resolves a model name (undefined = default). */
+  model(name: string | undefined): StreamModel | undefined;
+  /** Admission decision for a new session; undefined when admitted. */
+  admissionError(): LivestemError | undefined;
+  admitted(session: Session): void;
+  released(session: Session): void;
+  /** Resume: moves this placeholder's connection to the named detached session, or fails the placeholder. */
+  resume(placeholder: Session, message: Extract<ClientMessage, { type: 'resume' }>): void;
+}
