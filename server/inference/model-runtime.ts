@@ -74,6 +74,17 @@ export class ModelRuntime {
         return runtime;
       }
     }
+    if (options.provider === 'cuda') {
+      try {
+        return new ModelRuntime(manifest, await create('cuda'), 'cuda');
+      } catch (err) {
+        throw new Error(
+          `CUDA execution provider unavailable for model ${manifest.name} (${(err as Error).message}); it needs a GPU, ` +
+            `CUDA 12 + cuDNN 9 and onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12 — or use --provider auto/cpu`,
+          { cause: err },
+        );
+      }
+    }
     return new ModelRuntime(manifest, await create(options.provider), options.provider);
   }
 
