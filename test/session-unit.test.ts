@@ -113,7 +113,15 @@ function setup(overrides: { maxSessions?: number; load?: number; maxBufferedInpu
     metrics: new Metrics(),
     log: createLogger({ level: 'error', write: () => undefined }),
     timers,
-    models: { get: (name) => (name === 'identity' ? { manifest, createStream: () => new IdentityStream() } : undefined), defaultModel: 'identity' },
+    models: {
+      get: (name) =>
+        name === 'identity'
+          ? { manifest, createStream: () => new IdentityStream() }
+          : name === 'broken'
+            ? { manifest, createStream: () => { throw new Error('model stream failed'); } }
+            : undefined,
+      defaultModel: 'identity',
+    },
     load: () => overrides.load ?? 0,
   });
   return { registry, timers };
@@ -234,4 +242,17 @@ t.test('admission: session limit always, engine load only while someone streams,
   t.equal(a.closed?.code, 1001);
   const errors = (b.json('error') as unknown as LivestemError | undefined)?.code;
   t.equal(errors, 'LIVESTEM_ERR_OVERLOADED');
+});
+
+t.test('a bug while handling one message fails that session with INTERNAL (1011), not the process', async (t) => {
+  const { registry } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify({ ...start, model: 'broken' }));
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_INTERNAL' });
+  t.equal(conn.closed?.code, 1011);
+  const other = new FakeConnection();
+  registry.open(other);
+  other.handler!.onText(JSON.stringify(start));
+  t.ok(other.json('ready'), 'the next session starts normally');
 });

@@ -58,6 +58,23 @@ export class Session implements ConnectionHandler {
   // ---- transport → session ----
 
   onText(text: string): void {
+    this.guard(() => this.handleText(text));
+  }
+
+  onBinary(bytes: Uint8Array): void {
+    this.guard(() => this.handleBinary(bytes));
+  }
+
+  /** A bug in handling one client's message fails that session (INTERNAL, logged), never the process. */
+  private guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      this.failWith(err);
+    }
+  }
+
+  private handleText(text: string): void {
     if (isTerminal(this.state)) return;
     let message: ClientMessage;
     try {
@@ -76,7 +93,7 @@ export class Session implements ConnectionHandler {
     this.control(message);
   }
 
-  onBinary(bytes: Uint8Array): void {
+  private handleBinary(bytes: Uint8Array): void {
     if (isTerminal(this.state)) return;
     const p = this.processor;
     if (this.state.kind !== 'streaming' || !p) {
