@@ -11,12 +11,14 @@ class FakeRunner implements BatchRunner {
   batches: number[] = [];
   pending: Array<() => void> = [];
   failNext = false;
+  /** Runs containing a frame whose first feature is this value fail (a "poisoned" input). */
+  poison: number | undefined;
   createState(): RecurrentState {
     return new RecurrentState(structuredClone(io) as never);
   }
   run(items: readonly BatchItem[]): Promise<FrameOutput[]> {
     this.batches.push(items.length);
-    const fail = this.failNext;
+    const fail = this.failNext || items.some((it) => it.features[0] === this.poison);
     this.failNext = false;
     return new Promise((resolve, reject) => {
       this.pending.push(() => {
@@ -124,4 +126,24 @@ t.test('a failed run rejects only its own frames; a stream has at most one step 
   await tick();
   runner.settle();
   t.equal((await fine).mask[0], 2);
+});
+
+t.test('a frame that breaks a batched run fails alone; its batch-mates are retried and succeed', async (t) => {
+  const runner = new FakeRunner();
+  runner.poison = 666;
+  const timers = new ManualTimers();
+  const batcher = new Batcher(runner, { maxBatch: 8, windowMs: 0 }, undefined, timers);
+  const streams = [batcher.createStream(), batcher.createStream(), batcher.createStream()];
+  const settled = Promise.allSettled(streams.map((s, i) => s.step(Float32Array.of(i === 1 ? 666 : i + 1))));
+  runner.settle(); // the batch of 3 fails
+  for (let i = 0; i < 3; i++) {
+    await tick();
+    runner.settle(); // each frame alone
+  }
+  const [a, b, c] = await settled;
+  t.equal(a!.status, 'fulfilled');
+  t.equal(c!.status, 'fulfilled');
+  t.match(b, { status: 'rejected', reason: { code: 'LIVESTEM_ERR_INFERENCE_FAILED' } });
+  t.same(runner.batches, [3, 1, 1, 1]);
+  t.equal((a as PromiseFulfilledResult<{ vadProb: number }>).value.vadProb, 1, 'state advanced exactly once');
 });

@@ -4,7 +4,7 @@
  *   - the oldest waiting frame has waited `windowMs` (the deadline: no frame waits longer for company),
  * and, while a run is in flight, arriving frames wait for it and go next. Runs are serialised per model; each
  * stream has at most one frame queued (its next frame needs the state its previous one produces).
- * A failed run rejects only the frames in that batch.
+ * A failed batched run is retried frame by frame, so only the frames that fail alone are rejected.
  */
 import { LivestemError } from '../errors.ts';
 import type { FrameModel, FrameModelStream, FrameOutput } from './frame-model.ts';
@@ -163,23 +163,37 @@ export class Batcher implements FrameModel {
     const batch = this.queue.splice(0, this.options.maxBatch);
     const startMs = this.timers.now();
     const maxWaitMs = startMs - batch[0]!.queuedAtMs;
-    let outputs: FrameOutput[];
     try {
-      outputs = await this.runner.run(batch.map((w) => ({ features: w.features, state: w.stream.state })));
+      const outputs = await this.runner.run(batch.map((w) => ({ features: w.features, state: w.stream.state })));
+      this.observer?.onBatch(batch.length, this.timers.now() - startMs, maxWaitMs);
+      batch.forEach((w, i) => this.settle(w, { ok: true, output: outputs[i]! }));
     } catch (err) {
-      const error = err instanceof LivestemError ? err : new LivestemError('LIVESTEM_ERR_INFERENCE_FAILED', undefined, { cause: err });
-      for (const w of batch) {
-        w.stream.outstanding = false;
-        w.reject(error);
+      if (batch.length === 1) {
+        this.settle(batch[0]!, { ok: false, error: err });
+        return;
       }
-      return;
+      // States are only written after a successful run, so each frame can be retried alone: a frame that breaks
+      // the model fails its own session, not the others it happened to share a call with.
+      for (const w of batch) {
+        try {
+          const [output] = await this.runner.run([{ features: w.features, state: w.stream.state }]);
+          this.settle(w, { ok: true, output: output! });
+        } catch (alone) {
+          this.settle(w, { ok: false, error: alone });
+        }
+      }
     } finally {
       this.busyMs += this.timers.now() - startMs;
     }
-    this.observer?.onBatch(batch.length, this.timers.now() - startMs, maxWaitMs);
-    batch.forEach((w, i) => {
-      w.stream.outstanding = false;
-      w.resolve(outputs[i]!);
-    });
+  }
+
+  private settle(w: Waiting, result: { ok: true; output: FrameOutput } | { ok: false; error: unknown }): void {
+    w.stream.outstanding = false;
+    if (result.ok) {
+      w.resolve(result.output);
+      return;
+    }
+    const err = result.error;
+    w.reject(err instanceof LivestemError ? err : new LivestemError('LIVESTEM_ERR_INFERENCE_FAILED', undefined, { cause: err }));
   }
 }
