@@ -164,7 +164,7 @@ t.test('a werift peer streams Opus in, gets two tracks + events back, DELETE fre
   t.equal(ready?.input.channels, 2);
   t.same(ready?.outputMids, { vocals: client.mids[0], accompaniment: client.mids[1] }, 'outputs in offer order');
   for (const mid of client.mids) t.ok(rms(client.received.get(mid)?.slice(-25)) > 1e-3, `output track ${mid} carries audio`);
-  const stats = client.events.filter((e) => e.type === 'stats').at(-1) as { inputSamples: number; rtc: { packetsReceived: number; packetsSent: number } };
+  const stats = client.events.filter((e) => e.type === 'stats').at(-1) as unknown as { inputSamples: number; rtc: { packetsReceived: number; packetsSent: number } };
   t.ok(stats.rtc.packetsReceived > 0 && stats.inputSamples > 0, 'server decoded the input');
 
   const del = await fetch(`${base}${location}`, { method: 'DELETE' });
@@ -179,7 +179,7 @@ t.test('a werift peer streams Opus in, gets two tracks + events back, DELETE fre
 t.test('a peer that vanishes mid-stream is ended after the stall timeout and its session freed', async (t) => {
   const { client } = await connectClient('?outputs=karaoke,vocals&vocalGain=0.3');
   client.startSending();
-  await waitFor('input flowing', () => client.events.some((e) => e.type === 'stats' && (e as { inputSamples: number }).inputSamples > 9600));
+  await waitFor('input flowing', () => client.events.some((e) => e.type === 'stats' && (e as unknown as { inputSamples: number }).inputSamples > 9600));
   t.equal(server.registry.activeCount, 1);
   // Vanish: no more RTP, no DELETE, no DTLS close — like a tab killed or a network gone.
   client.stopSending();
