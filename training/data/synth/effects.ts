@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodePcmWav } from './pcm-wav.ts';
+import { encodeWav } from '../../../server/dsp/wav.ts';
 import { readToolWav, runTool } from './system-tools.ts';
 
 let counter = 0;
@@ -16,7 +16,7 @@ export function soxProcess(channels: Float32Array[], sampleRateHz: number, effec
   const id = counter++;
   const input = join(tmpDir, `sox-in-${id}.wav`);
   const output = join(tmpDir, `sox-out-${id}.wav`);
-  writeFileSync(input, encodePcmWav(channels, sampleRateHz, 'f32'));
+  writeFileSync(input, encodeWav(channels, sampleRateHz, 'f32'));
   const rate = opts.outRateHz !== undefined ? ['-r', String(opts.outRateHz)] : [];
   runTool('sox', ['-D', '-R', '-V1', input, ...rate, '-e', 'floating-point', '-b', '32', output, ...effects]);
   const out = readToolWav(output).channels;

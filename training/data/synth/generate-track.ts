@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePcmWav } from './pcm-wav.ts';
+import { encodeWav } from '../../../server/dsp/wav.ts';
 import { VAD_AMPLITUDE_THRESHOLD, vadFrameSamples, vocalActivity } from '../vad-labels.ts';
 import { Rng } from './rng.ts';
 import { compose } from './composer.ts';
@@ -96,8 +96,8 @@ export async function generateTrack(job: TrackJob): Promise<TrackSummary> {
     const tmpDir = join(splitDir, `.${job.name}.tmp-${process.pid}`);
     rmSync(tmpDir, { recursive: true, force: true });
     mkdirSync(tmpDir);
-    writeFileSync(join(tmpDir, 'mixture.wav'), encodePcmWav(result.mixture, SAMPLE_RATE_HZ, 's16'));
-    for (const s of STEM_NAMES) writeFileSync(join(tmpDir, `${s}.wav`), encodePcmWav(result.stems[s], SAMPLE_RATE_HZ, 's16'));
+    writeFileSync(join(tmpDir, 'mixture.wav'), encodeWav(result.mixture, SAMPLE_RATE_HZ, 's16'));
+    for (const s of STEM_NAMES) writeFileSync(join(tmpDir, `${s}.wav`), encodeWav(result.stems[s], SAMPLE_RATE_HZ, 's16'));
     writeFileSync(join(tmpDir, 'vocal_activity.json'), JSON.stringify({
       rule: 'mean |x| over channels and samples of the vocals stem per 10 ms frame > threshold (seed 004)',
       sampleRateHz: SAMPLE_RATE_HZ,

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { decodePcmWav } from './pcm-wav.ts';
+import { decodeWav } from '../../../server/dsp/wav.ts';
 
 export const SETUP_HINT = 'bash scripts/setup-system.sh';
 
@@ -55,5 +55,5 @@ export function runTool(command: string, args: readonly string[], input?: string
 
 /** Reads a WAV file written by a tool. */
 export function readToolWav(path: string): { sampleRateHz: number; channels: Float32Array[] } {
-  return decodePcmWav(readFileSync(path));
+  return decodeWav(readFileSync(path));
 }
