@@ -5,11 +5,18 @@ import { Batcher } from '../server/inference/batcher.ts';
 import { loadModelDir } from '../server/inference/model-registry.ts';
 import { batchLayout, gather, scatter } from '../server/inference/recurrent-state.ts';
 import { createStepSession, runSteps } from '../training/export/ort-step.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { exportRandomModel } from '../training/export/random-model.ts';
 import { exportTestModel } from './helpers/server-harness.ts';
 import { mulberry32 } from './helpers/signals.ts';
 
 const fixture = await exportTestModel(19);
 t.teardown(() => fixture.cleanup());
+// The U-Net carries its context frames as state (shape ['batch', frames, bins, 2]): same runtime, same contract.
+const unetDir = await mkdtemp(join(tmpdir(), 'livestem-unet-'));
+t.teardown(() => rm(unetDir, { recursive: true, force: true }));
+await exportRandomModel({ arch: 'unet', name: 'unet', seed: 4 }, join(unetDir, 'unet'));
 
 t.test('gather/scatter along a batch axis anywhere in the shape', async (t) => {
   for (const shape of [['batch', 4], [2, 'batch', 3], [3, 2, 'batch']] as Array<Array<number | 'batch'>>) {
@@ -26,8 +33,8 @@ t.test('gather/scatter along a batch axis anywhere in the shape', async (t) => {
   }
 });
 
-t.test('ORT runtime: streams starting at different frames, batched, equal each stream alone (≤ 1e-5)', async (t) => {
-  const model = await loadModelDir(join(fixture.modelsDir, 'lstm'), { provider: 'cpu', intraOpThreads: 1 });
+for (const [arch, dir] of [['lstm', join(fixture.modelsDir, 'lstm')], ['unet', join(unetDir, 'unet')]] as const) t.test(`ORT runtime (${arch}): streams starting at different frames, batched, equal each stream alone (≤ 1e-5)`, async (t) => {
+  const model = await loadModelDir(dir, { provider: 'cpu', intraOpThreads: 1 });
   t.teardown(() => model.runtime.close());
   t.equal(model.runtime.provider, 'cpu');
   const bins = model.manifest.bins;
@@ -49,7 +56,7 @@ t.test('ORT runtime: streams starting at different frames, batched, equal each s
       }),
     );
   }
-  const session = await createStepSession(await readFile(join(fixture.modelsDir, 'lstm', 'model.onnx')));
+  const session = await createStepSession(await readFile(join(dir, 'model.onnx')));
   t.teardown(() => session.release());
   let worst = 0;
   for (let i = 0; i < starts.length; i++) {
