@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { runDspBench } from './dsp.ts';
+import { runEngineBench } from './engine.ts';
 
 async function main(): Promise<void> {
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`;
@@ -15,8 +16,10 @@ async function main(): Promise<void> {
   for (const r of dsp) {
     console.log(`| ${r.stage} | ${r.config} | ${r.usPerFrame.toFixed(1)} | ${Math.round(r.framesPerSecond)} | ${Math.round(r.realTimeStreamsPerCore)} |`);
   }
+  console.log('');
+  const engine = await runEngineBench();
   await mkdir('results', { recursive: true });
-  await writeFile('results/bench.json', JSON.stringify({ machine, date: new Date().toISOString(), dsp }, null, 2));
+  await writeFile('results/bench.json', JSON.stringify({ machine, date: new Date().toISOString(), dsp, engine }, null, 2));
   console.log('\nwrote results/bench.json');
 }
 
