@@ -45,7 +45,7 @@ await writeTrack('valid', 'v', 3);
 
 function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
   return {
-    arch: 'lstm', data: join(root, 'data'), out, epochs: 100, batchSize: 2, hiddenSize: 8, layers: 2, contextFrames: 8,
+    arch: 'lstm', data: join(root, 'data'), out, epochs: 100, batchSize: 2, hiddenSize: 8, layers: 2, contextFrames: 8, unetChannels: [4, 6, 8],
     samplesPerTrack: 2, seqDurSeconds: 0.25, loss: 'mse', vadWeight: 0.1, lr: 1e-2, lrDecayPatience: 1, lrDecayGamma: 0.5,
     patience: 100, clipNorm: 5, seed: 7, nFft: 1024, hopSamples: 256, window: 'sqrt-hann', cropHz: 16000,
     checkpointEvery: 100, statsExcerpts: 2, validChunkSeconds: 1, stepsPerEpoch: 3, resume: false, worker: false,

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from './backend.ts';
 import { exportRandomModel } from './export/random-model.ts';
 import { exportModel } from './export/write-model.ts';
+import { writeModelCard } from './export/model-card.ts';
 import { createModel } from './model/model.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
 
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       which: { type: 'string', default: 'checkpoint' },
       eval: { type: 'string' },
+      'eval-md': { type: 'string' },
+      notes: { type: 'string' },
       random: { type: 'string' },
       seed: { type: 'string', default: '1' },
       'hidden-size': { type: 'string' },
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   }
   const runDir = positionals[0];
   if (runDir === undefined) throw new Error('give the run directory, e.g. runs/lstm-1024');
-  await initBackend(undefined, console.log);
+  const backend = await initBackend(undefined, console.log);
   const ckptDir = join(runDir, values.which === 'best' ? 'best' : 'checkpoint');
   const ckpt = await loadCheckpoint(ckptDir);
   const cfg = ckpt.header.config;
@@ -75,11 +78,18 @@ async function main(): Promise<void> {
         bestValidLoss: Number.isFinite(p.bestValidLoss) ? p.bestValidLoss : null,
         lastEpoch: p.history[p.history.length - 1] ?? null,
         checkpoint: values.which,
+        backend: `tfjs ${String(opts['backend'] ?? backend.tfBackend)}`,
+        history: p.history.map((h) => ({ epoch: h.epoch, step: h.step, train: h.trainLoss, valid: h.validLoss, lr: h.lr })),
       },
       eval: evalScores,
     },
     out,
   );
+  await writeModelCard(out, {
+    manifest,
+    ...(values['eval-md'] !== undefined ? { evalMarkdown: await readFile(values['eval-md'], 'utf8') } : {}),
+    ...(values.notes !== undefined ? { notes: await readFile(values.notes, 'utf8') } : {}),
+  });
   if (values['with-checkpoint']) await cp(ckptDir, join(out, 'checkpoint'), { recursive: true });
   model.dispose();
   console.log(`exported ${cfg.arch} "${manifest.name}" (step ${p.step}, ${manifest.parameters} parameters) to ${out}`);

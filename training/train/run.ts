@@ -30,6 +30,8 @@ export interface TrainOptions {
   hiddenSize: number;
   layers: number;
   contextFrames: number;
+  /** U-Net feature channels per encoder level. */
+  unetChannels: number[];
   samplesPerTrack: number;
   seqDurSeconds: number;
   loss: SeparationLossKind;
@@ -71,9 +73,10 @@ export function modelConfigOf(o: TrainOptions): ModelConfig {
     cropBins: binsBelow(o.cropHz, 44100, o.nFft),
   };
   if (o.arch === 'lstm') return { ...common, arch: 'lstm', hiddenSize: o.hiddenSize, layers: o.layers };
-  // Three 2× poolings of frequency: the crop must divide by 8.
-  const cropBins = 8 * Math.floor(common.cropBins / 8);
-  return { ...common, cropBins, arch: 'unet', contextFrames: o.contextFrames, encoderChannels: [16, 24, 32], asppDilations: [1, 2, 4] };
+  // One 2× pooling of frequency per encoder level: the crop must divide by 2^levels.
+  const pools = 2 ** o.unetChannels.length;
+  const cropBins = pools * Math.floor(common.cropBins / pools);
+  return { ...common, cropBins, arch: 'unet', contextFrames: o.contextFrames, encoderChannels: o.unetChannels, asppDilations: [1, 2, 4] };
 }
 
 function sourceSpec(o: TrainOptions, cfg: ModelConfig, seed: number): ExcerptSourceSpec {
@@ -178,7 +181,7 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
   const save = async (dir: string): Promise<void> => {
     progress.elapsedSec = elapsedBefore + (Date.now() - startMs) / 1000;
     await saveCheckpoint(dir, {
-      header: { config: cfg, options: { ...opts }, progress, samplerState: current.samplerStateBefore, adamStep: trainer.optimizer.step },
+      header: { config: cfg, options: { ...opts, backend: tf.getBackend() }, progress, samplerState: current.samplerStateBefore, adamStep: trainer.optimizer.step },
       params: model.params.snapshot(),
       adam: trainer.optimizer.getState(),
     });

@@ -1,0 +1,67 @@
+/**
+ * models/<id>/README.md: what the model is, what it costs, how it was trained and how it scores (the eval's own
+ * Markdown table, streaming path, next to its baselines), written from the manifest so the numbers cannot drift.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelManifest } from '../../server/inference/model-manifest.ts';
+
+export interface ModelCardInput {
+  manifest: ModelManifest;
+  /** The eval's Markdown (scores.md), or undefined when the model has not been evaluated yet. */
+  evalMarkdown?: string;
+  /** Free text: where the model stands, what limits it. */
+  notes?: string;
+}
+
+function fmt(n: unknown, digits = 4): string {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : String(n ?? '—');
+}
+
+export function modelCard({ manifest: m, evalMarkdown, notes }: ModelCardInput): string {
+  const t = m.training as Record<string, unknown>;
+  const cfg = (t['config'] ?? {}) as Record<string, unknown>;
+  const latencyMs = (1000 * m.latencySamples) / m.sampleRateHz;
+  const arch =
+    m.arch === 'lstm'
+      ? `causal Open-Unmix: |STFT| → crop to ${String(cfg['cropBins'])} bins (≈16 kHz) → per-bin standardisation → fc + BN + tanh → ${String(cfg['layers'])} unidirectional LSTM layers (H = ${String(cfg['hiddenSize'])}) → skip → fc + BN + relu → fc + BN → sigmoid mask over all ${m.bins} bins; VAD = sigmoid(linear(LSTM output)) per frame`
+      : `short-context U-Net over the last ${String(cfg['contextFrames'])} frames of log(1 + |X|) (${String(cfg['cropBins'])} bins): depthwise-separable encoder (${String((cfg['encoderChannels'] as number[] | undefined)?.join('/'))} channels), ASPP bottleneck (dilations ${String((cfg['asppDilations'] as number[] | undefined)?.join('/'))}), light decoder for the newest frame, sigmoid mask; VAD = F×c filter over the last decoder map`;
+  const lines = [
+    `# ${m.name}`,
+    '',
+    m.description,
+    '',
+    '| | |',
+    '|---|---|',
+    `| architecture | ${arch} |`,
+    `| parameters | ${m.parameters.toLocaleString('en-US')} |`,
+    `| MACs per frame | ${Math.round(m.macsPerFrame).toLocaleString('en-US')} (${((m.macsPerFrame * m.sampleRateHz) / m.stft.hopSamples / 1e6).toFixed(1)} M MAC/s of audio) |`,
+    `| STFT | ${m.stft.nFft} / hop ${m.stft.hopSamples}, ${m.stft.window}, ${m.sampleRateHz} Hz, stereo |`,
+    `| algorithmic latency | ${m.latencySamples} samples = ${latencyMs.toFixed(1)} ms (causal: no future frames) |`,
+    `| streaming state | ${m.io.state.map((s) => `${s.input} [${s.shape.join(', ')}]`).join(', ')} |`,
+    `| VAD threshold | ${m.vadThreshold} |`,
+    `| git commit | ${m.gitCommit} |`,
+    '',
+    '## Training',
+    '',
+    `Data: \`${String(t['data'])}\` (synthetic multitrack songs, training/data/synth). Loss: ${String(t['loss'])} ` +
+      `(α·L_sep + (1−α)·L_vad, vad weight ${String(t['vadWeight'])}). Batch ${String(t['batchSize'])} × ${String(t['seqDurSeconds'])} s excerpts.`,
+    '',
+    `| steps | epochs | wall time | steps/s | final lr | best valid loss |`,
+    `|---|---|---|---|---|---|`,
+    `| ${String(t['steps'])} | ${String(t['epochs'])} | ${(Number(t['wallTimeSec']) / 60).toFixed(0)} min | ${fmt(Number(t['steps']) / Number(t['wallTimeSec']), 3)} | ${String(t['lr'])} | ${fmt(t['bestValidLoss'])} |`,
+    '',
+    `Backend: ${String(t['backend'] ?? 'tfjs wasm (one core)')}. Resume with \`npm run train -- --resume --out runs/<name>\` after copying \`checkpoint/\` to \`runs/<name>/checkpoint/\`.`,
+    '',
+    '## Evaluation (streaming engine, synthetic test set)',
+    '',
+    evalMarkdown?.trim() ?? '_Not evaluated yet: run `npm run eval -- --model ' + m.name + '`._',
+    '',
+  ];
+  if (notes !== undefined) lines.push('## Where it stands', '', notes.trim(), '');
+  return lines.join('\n');
+}
+
+export async function writeModelCard(dir: string, input: ModelCardInput): Promise<void> {
+  await writeFile(join(dir, 'README.md'), modelCard(input));
+}
