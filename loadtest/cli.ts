@@ -7,19 +7,21 @@
 import { parseArgs } from 'node:util';
 import { OUTPUT_KINDS, SAMPLE_FORMATS, type OutputKind, type SampleFormat } from '../server/protocol/messages.ts';
 import { connectSdk } from './clients/sdk-client.ts';
+import { connectWebRtc } from './clients/webrtc-client.ts';
 import { connectWebSocket } from './clients/ws-client.ts';
 import { metricsUrlFor } from './metrics/scraper.ts';
 import { judgeStep, parseRampSpec, rampOutcome, rampSteps, type RampSpec } from './ramp.ts';
 import { generatorInfo, writeReport, type LoadReport } from './report.ts';
 import { runStep, type StepProgress } from './run-step.ts';
-import { loadSong } from './song.ts';
+import { loadSong, toWebRtcSong } from './song.ts';
 import type { StepResult } from './step-result.ts';
 
 const USAGE = `usage: npm run loadtest -- --url ws://HOST:PORT/v1/stream [options]
   --streams N          concurrent sessions (default 16)
   --duration S         seconds of audio per session (default 60)
   --input FILE.wav     song to stream (default: first track of data/synth/test)
-  --webrtc N           how many of the sessions use WebRTC (default 0)
+  --webrtc N           how many of the sessions use WebRTC (default 0): werift peers via POST /v1/webrtc, 48 kHz
+                       Opus in 20 ms packets; latency per 20 ms output packet, located in the input by content
   --ramp A:B:STEP      capacity search: N = A, A+STEP, … ≤ B until a step fails the SLO
   --slo-p99-ms MS      SLO on p99 end-to-end latency (default: algorithmic latency + 20 ms)
   --out DIR            report directory (default results/loadtest)
@@ -106,9 +108,9 @@ async function main(): Promise<void> {
   if (client !== 'sdk' && client !== 'ws-raw') fail(`--client must be sdk or ws-raw, got "${client}"`);
 
   const song = await loadSong(values.input);
+  const webrtcSong = webrtc > 0 ? toWebRtcSong(song) : undefined;
   const counts = ramp ? rampSteps(ramp) : [streams];
   if (webrtc > Math.min(...counts)) fail(`--webrtc ${webrtc} exceeds the number of streams`);
-  if (webrtc > 0) fail('--webrtc: no WebRTC load client yet (it needs the server endpoint POST /v1/webrtc)');
   const steps: StepResult[] = [];
   let slo = sloArg;
   const report: LoadReport = {
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
       webrtcStreams: webrtc,
       durationS,
       song,
+      ...(webrtcSong ? { webrtcSong } : {}),
       frameSizesMs,
       staggerMs: report.config.staggerMs,
       format,
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
       metricsUrl,
       pingIntervalMs: positive('ping-interval-ms', values['ping-interval-ms'], 1000),
       doneTimeoutMs: 30_000,
-      connectors: { websocket: client === 'sdk' ? connectSdk : connectWebSocket, webrtc: null },
+      connectors: { websocket: client === 'sdk' ? connectSdk : connectWebSocket, webrtc: connectWebRtc },
       onProgress: progressPrinter(),
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
@@ -181,7 +184,11 @@ async function main(): Promise<void> {
   if (!ramp && steps[0]?.verdict && !steps[0].verdict.pass) process.exitCode = 2;
 }
 
-main().catch((err: unknown) => {
-  console.error(`loadtest: ${(err as Error).message}`);
-  process.exit(1);
-});
+// explicit exit: closed WebRTC peers can leave werift timers/sockets that would keep the process alive
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    console.error(`loadtest: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -45,7 +45,7 @@ function stepSection(step: StepResult): string {
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   const errors = Object.entries(step.sessions.errors)
-    .map(([code, n]) => `${code} ×${n}`)
+    .map(([code, n]) => `${code} ×${n}: "${step.sessions.errorExamples[code] ?? ''}"`)
     .join(', ');
   const lines = [
     `### ${step.streams} streams (${step.byTransport.websocket} WebSocket, ${step.byTransport.webrtc} WebRTC)` +

@@ -21,6 +21,8 @@ export interface StepOptions {
   webrtcStreams: number;
   durationS: number;
   song: Song;
+  /** The song at 48 kHz stereo for WebRTC sessions (Opus runs at 48 kHz, 20 ms packets). */
+  webrtcSong?: Song;
   frameSizesMs: number[];
   /** Session starts are spread evenly over this window. */
   staggerMs: number;
@@ -68,8 +70,6 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   const scraper = opts.metricsUrl ? new MetricsScraper(opts.metricsUrl, clock) : null;
   if (scraper) await scraper.start(2000);
 
-  const rate = opts.song.sampleRateHz;
-  const channels = opts.song.channels.length as 1 | 2;
   const active = new Set<Stream>();
   const sendLag = new SampleBuffer(4096);
   const recent = new SampleBuffer(4096);
@@ -139,7 +139,11 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
 
   const runSession = async (index: number): Promise<SessionOutcome> => {
     const transport: TransportKind = index < opts.streams - opts.webrtcStreams ? 'websocket' : 'webrtc';
-    const frameMs = opts.frameSizesMs[index % opts.frameSizesMs.length]!;
+    const song = transport === 'webrtc' ? opts.webrtcSong : opts.song;
+    if (!song) throw new Error('WebRTC sessions need opts.webrtcSong (48 kHz stereo)');
+    const rate = song.sampleRateHz;
+    const channels = song.channels.length as 1 | 2;
+    const frameMs = transport === 'webrtc' ? 20 : opts.frameSizesMs[index % opts.frameSizesMs.length]!;
     const outcome: SessionOutcome = { index, transport, frameMs, measurement: null, done: null, algorithmicLatencyMs: null, modelName: null, error: null };
     await sleep(stepStartMs + (index * opts.staggerMs) / opts.streams - clock());
     const connector = opts.connectors[transport];
@@ -187,7 +191,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
       active.add({
         session,
         tracker,
-        cursor: new SongCursor(opts.song, Math.round(index * 7.3 * rate)),
+        cursor: new SongCursor(song, Math.round(index * 7.3 * rate)),
         samplesPerFrame,
         frameMs,
         startMs,

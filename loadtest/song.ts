@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Resampler } from '../server/dsp/resampler.ts';
 import { readWav } from '../server/dsp/wav.ts';
 
 export interface Song {
@@ -90,4 +91,20 @@ export async function loadSong(inputPath: string | undefined, log: (line: string
     throw new Error(`${path}: ${wav.channels.length} channels; the protocol takes 1 or 2`);
   }
   return { name: path, sampleRateHz: wav.sampleRateHz, channels: wav.channels };
+}
+
+/** The song as WebRTC carries it: 48 kHz stereo (the resampler's start-up delay is kept: only the content matters). */
+export function toWebRtcSong(song: Song, rateHz = 48000): Song {
+  const stereo = song.channels.length === 2 ? song.channels : [song.channels[0]!, song.channels[0]!];
+  if (song.sampleRateHz === rateHz) return { ...song, channels: stereo };
+  const resampler = new Resampler(song.sampleRateHz, rateHz, 2);
+  const body = resampler.push(stereo);
+  const tail = resampler.flush();
+  const channels = body.map((ch, c) => {
+    const out = new Float32Array(ch.length + tail[c]!.length);
+    out.set(ch);
+    out.set(tail[c]!, ch.length);
+    return out;
+  });
+  return { name: `${song.name} @ ${rateHz} Hz`, sampleRateHz: rateHz, channels };
 }

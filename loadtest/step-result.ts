@@ -34,7 +34,8 @@ export interface StepResult {
   byTransport: Record<TransportKind, number>;
   audioSeconds: number;
   wallSeconds: number;
-  sessions: { started: number; completed: number; failed: number; errors: Record<string, number> };
+  /** `errors`: failed sessions per code; `errorExamples`: the first message seen for each code. */
+  sessions: { started: number; completed: number; failed: number; errors: Record<string, number>; errorExamples: Record<string, string> };
   sent: { frames: number; samples: number };
   received: { frames: number; samplesByKind: Record<string, number> };
   /** Server `done` totals summed over sessions (what the server says it got and produced). */
@@ -75,6 +76,7 @@ export function aggregateStep(args: {
 }): StepResult {
   const { outcomes } = args;
   const errors: Record<string, number> = {};
+  const errorExamples: Record<string, string> = {};
   const continuity: ContinuityCounts = { gaps: 0, missingSamples: 0, overlaps: 0, sequenceGaps: 0, missingSequences: 0 };
   const sent = { frames: 0, samples: 0 };
   const received = { frames: 0, samplesByKind: {} as Record<string, number> };
@@ -86,7 +88,10 @@ export function aggregateStep(args: {
   let completed = 0;
   for (const o of outcomes) {
     byTransport[o.transport] += 1;
-    if (o.error !== null) errors[o.error] = (errors[o.error] ?? 0) + 1;
+    if (o.error !== null) {
+      errors[o.error] = (errors[o.error] ?? 0) + 1;
+      errorExamples[o.error] ??= o.errorMessage ?? '';
+    }
     const m = o.measurement;
     if (m) {
       started += 1;
@@ -113,7 +118,7 @@ export function aggregateStep(args: {
     byTransport,
     audioSeconds: args.audioSeconds,
     wallSeconds: args.wallSeconds,
-    sessions: { started, completed, failed: outcomes.length - completed, errors },
+    sessions: { started, completed, failed: outcomes.length - completed, errors, errorExamples },
     sent,
     received,
     serverTotals,

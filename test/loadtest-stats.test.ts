@@ -194,3 +194,30 @@ t.test('session tracker: one latency per hop, also when a frame carries many hop
   beyond.noteOutputFrame(frame(0, 0, 20), 1);
   t.equal(beyond.finish().untimedHops, 1, 'output beyond the sent input cannot be timed and is counted');
 });
+
+t.test('content aligner: finds a packet in the sent input, follows it, sees jumps and silence', async (t) => {
+  const { ContentAligner } = await import('../loadtest/clients/content-aligner.ts');
+  const { noise } = await import('./helpers/signals.ts');
+  const input = noise(48000, 3, 0.5);
+  const aligner = new ContentAligner(960, 48000);
+  for (let i = 0; i < input.length; i += 960) aligner.pushInput(input.subarray(i, i + 960));
+  t.equal(aligner.inputEnd, 48000);
+  // a received packet = input delayed and slightly distorted (lossy coding): 0.9·x + small noise
+  const packetAt = (offset: number, seed: number): Float32Array => {
+    const wobble = noise(960, seed, 0.05);
+    return Float32Array.from({ length: 960 }, (_, i) => 0.9 * input[offset + i]! + wobble[i]!);
+  };
+  t.equal(aligner.match(packetAt(12_345, 10))?.offset, 12_345, 'first packet found by a full search');
+  t.equal(aligner.match(packetAt(12_345 + 960, 11))?.offset, 12_345 + 960, 'next packet tracked');
+  t.equal(aligner.match(new Float32Array(960)), null, 'silence (an underrun filler) is not matched');
+  t.equal(aligner.silent, 1);
+  t.equal(aligner.match(packetAt(12_345 + 4 * 960, 12))?.offset, 12_345 + 4 * 960, 'two packets skipped: a jump');
+  t.equal(aligner.match(noise(960, 99, 0.5)), null, 'content that was never sent matches nothing');
+  t.equal(aligner.unmatched, 1);
+  t.ok(aligner.match(packetAt(30_000, 13))!.correlation > 0.9, 'relocks after losing track');
+  // history is bounded: old input is forgotten
+  const small = new ContentAligner(960, 4800);
+  for (let i = 0; i < input.length; i += 960) small.pushInput(input.subarray(i, i + 960));
+  t.equal(small.match(packetAt(1000, 14)), null, 'older than the history window');
+  t.equal(small.match(packetAt(44_000, 15))?.offset, 44_000);
+});
