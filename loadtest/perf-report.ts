@@ -9,6 +9,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runEngineBench } from '../bench/engine.ts';
 import { readManifest } from '../server/inference/model-registry.ts';
 import { readCapacity } from './perf/capacity-from-report.ts';
 import { measureOfflineRtf } from './perf/offline-rtf.ts';
@@ -59,10 +60,27 @@ async function main(): Promise<void> {
       hopSamples: manifest.stft.hopSamples,
       algorithmicLatencyMs: (manifest.latencySamples / manifest.sampleRateHz) * 1000,
       engine: null,
-      engineNote: 'engine bench (bench/engine.ts) not available in this build',
       capacity: null,
       offline: null,
     };
+    try {
+      const bench = await runEngineBench({ modelDir: dir, resultsPath: join('results', `bench-engine-${manifest.name}.json`) });
+      const most = Math.max(...bench.rows.map((r) => r.sessions));
+      const unbatched = bench.rows.find((r) => r.sessions === most && !r.batched);
+      const batched = bench.rows.find((r) => r.sessions === most && r.batched);
+      if (!unbatched || !batched) throw new Error('engine bench returned no rows');
+      perf.engine = {
+        sessions: most,
+        unbatchedUsPerHop: unbatched.usPerSessionHop,
+        batchedUsPerHop: batched.usPerSessionHop,
+        batchSize: batched.meanBatchSize,
+        scope: 'bench/engine.ts: queue → resample/STFT → model step → mask → overlap-add → output framing and encoding → VAD, everything but sockets, one ORT thread',
+        rows: bench.rows,
+        loadAverage1m: bench.loadAverage1m,
+      };
+    } catch (err) {
+      perf.engineNote = `engine bench failed: ${(err as Error).message}`;
+    }
     try {
       perf.offline = await measureOfflineRtf(dir, song, offlineSeconds);
     } catch (err) {

@@ -16,8 +16,8 @@ function modelRow(m: ModelPerf): string {
     `| ${m.name}`,
     `${m.arch}, ${(m.parameters / 1000).toFixed(0)}k params, ${m.nFft}/${m.hopSamples} @ ${m.sampleRateHz / 1000} kHz`,
     fx(m.algorithmicLatencyMs),
-    e ? fx(e.unbatchedUsPerHop, 0) : '–',
-    e ? `${fx(e.batchedUsPerHop, 0)} (batch ${e.batchSize})` : '–',
+    e ? `${fx(e.unbatchedUsPerHop, 0)} (${e.sessions} sessions)` : '–',
+    e ? `${fx(e.batchedUsPerHop, 0)} (mean batch ${fx(e.batchSize, 0)})` : '–',
     c ? `${c.saturated ? '' : '≥ '}${c.streams} (SLO ${fx(c.sloP99Ms)} ms)` : '–',
     m.offline ? `${fx(m.offline.rtf, 3)} (${fx(m.offline.computeSeconds, 2)} s for ${m.offline.audioSeconds} s)` : '–',
     '', // GPU: see the note under the table
@@ -103,6 +103,19 @@ export function renderPerformanceMarkdown(data: PerfData): string {
     }
     if (m.engine) notes.push(`engine cost scope: ${m.engine.scope}`);
     if (notes.length > 0) lines.push(`**${m.name}**: ${notes.join('; ')}.`, '');
+    if (m.engine) {
+      lines.push(
+        `Engine bench for ${m.name} (1-minute load average ${fx(m.engine.loadAverage1m, 1)} at the end):`,
+        '',
+        '| sessions | batching | µs / session-hop | of which model | mean batch | real-time streams / core |',
+        '|---:|---|---:|---:|---:|---:|',
+        ...m.engine.rows.map(
+          (r) =>
+            `| ${r.sessions} | ${r.batched ? 'yes' : 'no'} | ${fx(r.usPerSessionHop)} | ${fx(r.modelUsPerSessionHop)} | ${fx(r.meanBatchSize, 1)} | ${Math.floor(r.realTimeStreamsPerCore)} |`,
+        ),
+        '',
+      );
+    }
   }
   lines.push('Commands that produced these figures:', '', '```', ...data.commands, '```', '');
   lines.push(...scalingSection(data));

@@ -2,13 +2,18 @@
 import type { OfflineRtf } from './offline-rtf.ts';
 
 export interface EngineCost {
+  /** Concurrent sessions the two headline figures were measured with. */
+  sessions: number;
   /** Engine time per session-hop with one stream per model call (µs). */
   unbatchedUsPerHop: number;
-  /** Engine time per session-hop when `batchSize` streams share each call (µs). */
+  /** Engine time per session-hop when the sessions share each model call (µs). */
   batchedUsPerHop: number;
   batchSize: number;
-  /** What the figure includes, in the bench's own words. */
+  /** What the figure includes. */
   scope: string;
+  /** Every row of the engine bench (bench/engine.ts runEngineBench). */
+  rows: Array<{ sessions: number; batched: boolean; usPerSessionHop: number; modelUsPerSessionHop: number; meanBatchSize: number; realTimeStreamsPerCore: number }>;
+  loadAverage1m: number;
 }
 
 export interface CapacityFigure {
