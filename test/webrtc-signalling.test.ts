@@ -72,6 +72,7 @@ t.test('bad offers are refused with clear HTTP errors', async (t) => {
 /** A werift client: one sendonly Opus track with a test tone, two recvonly outputs, the events DataChannel. */
 async function clientPeer(): Promise<{
   pc: RTCPeerConnection;
+  dc: RTCDataChannel;
   events: { type: string; [k: string]: unknown }[];
   received: Map<string, Float32Array[]>;
   offer: string;
@@ -107,6 +108,7 @@ async function clientPeer(): Promise<{
   let n = 0;
   return {
     pc,
+    dc,
     events,
     received,
     offer: pc.localDescription!.sdp,
@@ -180,6 +182,12 @@ t.test('a peer that vanishes mid-stream is ended after the stall timeout and its
   const { client } = await connectClient('?outputs=karaoke,vocals&vocalGain=0.3');
   client.startSending();
   await waitFor('input flowing', () => client.events.some((e) => e.type === 'stats' && (e as unknown as { inputSamples: number }).inputSamples > 9600));
+  t.equal(server.registry.activeCount, 1);
+  client.dc.send(JSON.stringify({ type: 'configure', vocalGain: 0.7 }));
+  client.dc.send(JSON.stringify({ type: 'configure', outputs: ['vocals'] }));
+  await waitFor('configured and error events', () => client.events.some((e) => e.type === 'configured') && client.events.some((e) => e.type === 'error'));
+  t.equal(client.events.find((e) => e.type === 'configured')?.['vocalGain'], 0.7, 'vocal level changed over the DataChannel');
+  t.match(client.events.find((e) => e.type === 'error')?.['message'], /outputs are fixed by the SDP/, 'track-changing configure refused, session kept');
   t.equal(server.registry.activeCount, 1);
   // Vanish: no more RTP, no DELETE, no DTLS close — like a tab killed or a network gone.
   client.stopSending();

@@ -31,6 +31,7 @@ export interface RtcStreamOptions {
 }
 
 const WATCHDOG_MS = 250;
+const CLOSE_NOTICE_GRACE_MS = 200;
 type RtcState = 'starting' | 'live' | 'ended';
 
 export class RtcStream implements Connection {
@@ -271,7 +272,8 @@ export class RtcStream implements Connection {
     clearInterval(this.#watchdog);
     clearInterval(this.#statsTimer);
     this.#syncCounters();
-    if (reason !== 'done' && reason !== 'session-error') this.#sendEvent({ type: 'closed', reason });
+    const notified = reason !== 'done' && reason !== 'session-error' && this.#channel?.readyState === 'open';
+    if (notified) this.#sendEvent({ type: 'closed', reason });
     this.#pacer?.stop();
     this.#ingest?.free();
     const pc = this.#peer?.pc;
@@ -285,7 +287,9 @@ export class RtcStream implements Connection {
     }
     this.#opts.log.info('webrtc peer ended', { reason, streamId: this.id });
     this.#opts.onEnded(this, reason);
-    const closing = pc === undefined ? Promise.resolve() : pc.close();
+    // SCTP sends asynchronously: give the `closed` notice a moment to leave before the association goes away.
+    const grace = notified ? new Promise<void>((resolve) => setTimeout(resolve, CLOSE_NOTICE_GRACE_MS)) : Promise.resolve();
+    const closing = grace.then(() => pc?.close());
     closing.then(
       () => this.#resolveEnded(reason),
       (err: unknown) => {
