@@ -82,6 +82,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   // ---- the shared pacer ----
   let running = true;
   let wake: (() => void) | null = null;
+  let pacerError: unknown = null;
   const pacer = (async () => {
     while (running) {
       const now = clock();
@@ -119,7 +120,13 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
       });
       wake = null;
     }
-  })();
+  })().catch((err: unknown) => {
+    // a client that throws while sending is a bug: release every waiting session, then fail the step with it
+    pacerError = err;
+    running = false;
+    for (const s of active) s.finished();
+    active.clear();
+  });
 
   const progressTimer = opts.onProgress
     ? setInterval(() => {
@@ -188,6 +195,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
       let finished: () => void = () => undefined;
       const allSent = new Promise<void>((r) => (finished = r));
       const startMs = clock();
+      if (pacerError !== null) throw new LoadClientError('LOADTEST_PACER_FAILED', `pacer stopped: ${(pacerError as Error).message}`);
       active.add({
         session,
         tracker,
@@ -226,6 +234,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   (wake as (() => void) | null)?.();
   await pacer;
   if (progressTimer) clearInterval(progressTimer);
+  if (pacerError !== null) throw pacerError;
   loopDelay.disable();
   const server = scraper ? await scraper.stop() : null;
 
