@@ -200,3 +200,21 @@ t.test('a peer that vanishes mid-stream is ended after the stall timeout and its
   await waitFor('every UDP socket closed (server peer and client)', () => udpSockets() === 0, 5000);
   t.equal(udpSockets(), 0, 'no UDP socket left open');
 });
+
+t.test('the same offer/answer as a control-channel message', async (t) => {
+  const bad = await gateway.answerControlMessage('{"type":"webrtc-offer"}', 'test');
+  t.equal(bad.type, 'error');
+  t.match(bad.type === 'error' ? bad.message : '', /invalid webrtc-offer at "sdp"/);
+  const client = await clientPeer();
+  const reply = await gateway.answerControlMessage(JSON.stringify({ type: 'webrtc-offer', sdp: client.offer, outputs: ['vocals', 'accompaniment'], vocalGain: 0 }), 'test');
+  if (reply.type !== 'webrtc-answer') throw new Error(`expected an answer, got ${JSON.stringify(reply)}`);
+  t.match(reply.resource, /^\/v1\/webrtc\//);
+  t.match(reply.sdp, /a=sendonly/);
+  await client.pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+  client.startSending();
+  await waitFor('audio back', () => client.mids.every((mid) => (client.received.get(mid)?.length ?? 0) >= 10));
+  t.ok(gateway.delete(reply.resource.split('/').at(-1)!), 'ended by id');
+  await waitFor('session released', () => server.registry.activeCount === 0);
+  client.stopSending();
+  await client.pc.close();
+});

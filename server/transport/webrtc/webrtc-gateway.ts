@@ -8,11 +8,12 @@
  * `Authorization: Bearer` or `?token=`, exactly like the WebSocket stream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
 import type { AccessPolicy } from '../../auth/access-policy.ts';
 import { ERROR_CATALOG, LivestemError, toLivestemError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
-import { OUTPUT_KINDS, type OutputKind } from '../../protocol/messages.ts';
+import { errorMessage, OUTPUT_KINDS, type ErrorMessage, type OutputKind } from '../../protocol/messages.ts';
 import type { Connection } from '../../session/connection.ts';
 import { OpusIngest } from './opus-ingest.ts';
 import { answerOffer, DEFAULT_ICE, type IceOptions } from './rtc-peer.ts';
@@ -45,6 +46,25 @@ export interface OfferRequest {
   authorization: string | undefined;
   origin: string | undefined;
   remoteAddress: string;
+  /** The caller already authenticated this client (an open, admitted WebSocket control channel). */
+  preauthorized?: boolean;
+}
+
+/** Offer over an existing WebSocket control channel (the same exchange as POST /v1/webrtc). */
+export const webrtcOfferMessageSchema = z.strictObject({
+  type: z.literal('webrtc-offer'),
+  sdp: z.string().min(1).max(64 * 1024),
+  model: z.string().min(1).max(64).optional(),
+  outputs: z.array(z.enum(OUTPUT_KINDS)).min(1).max(3).optional(),
+  vocalGain: z.number().min(0).max(1).optional(),
+});
+
+export interface WebRtcAnswerMessage {
+  type: 'webrtc-answer';
+  sdp: string;
+  /** DELETE this path (or close the control channel) to end the stream. */
+  resource: string;
+  outputMids: Record<string, string>;
 }
 
 export interface OfferAnswer {
@@ -107,13 +127,44 @@ export class WebRtcGateway {
     }
   }
 
+  /**
+   * The control-channel form: one JSON text message in, the JSON reply out (`webrtc-answer`, or `error` with the
+   * catalog code). For a WebSocket transport that routes `type: "webrtc-offer"` here instead of to its session.
+   */
+  async answerControlMessage(text: string, remoteAddress: string): Promise<WebRtcAnswerMessage | ErrorMessage> {
+    try {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (err) {
+        throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', 'text frame is not valid JSON', { cause: err });
+      }
+      const parsed = webrtcOfferMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `invalid webrtc-offer at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown'}`);
+      }
+      const msg = parsed.data;
+      const params = new URLSearchParams();
+      if (msg.model !== undefined) params.set('model', msg.model);
+      if (msg.outputs !== undefined) params.set('outputs', msg.outputs.join(','));
+      if (msg.vocalGain !== undefined) params.set('vocalGain', String(msg.vocalGain));
+      const answer = await this.offer({ sdp: msg.sdp, params, authorization: undefined, origin: undefined, remoteAddress, preauthorized: true });
+      return { type: 'webrtc-answer', sdp: answer.sdp, resource: answer.location, outputMids: answer.outputMids };
+    } catch (err) {
+      return errorMessage(toLivestemError(err));
+    }
+  }
+
   async #offer(request: OfferRequest): Promise<OfferAnswer> {
-    const access = this.#opts.access.checkStream({
-      origin: request.origin,
-      authorization: request.authorization,
-      queryToken: request.params.get('token') ?? undefined,
-    });
-    if (!access.ok) throw new LivestemError(access.code, access.detail);
+    if (request.preauthorized !== true) {
+      const access = this.#opts.access.checkStream({
+        origin: request.origin,
+        authorization: request.authorization,
+        queryToken: request.params.get('token') ?? undefined,
+      });
+      if (!access.ok) throw new LivestemError(access.code, access.detail);
+    }
     const outputs = parseOutputs(request.params.get('outputs'));
     const offer = inspectOffer(request.sdp, outputs.length);
 
