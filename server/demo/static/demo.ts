@@ -57,7 +57,15 @@ const vadCanvas = el<HTMLCanvasElement>('vad-history');
 
 const HISTORY = 240;
 const vadHistory: number[] = [];
-let running: { sep: SeparatedMediaStreams; ctx: AudioContext; stopSource(): void; timer: number } | undefined;
+interface Running {
+  sep: SeparatedMediaStreams;
+  ctx: AudioContext;
+  stream: MediaStream;
+  source: DemoState['source'];
+  stopSource(): void;
+  timer: number;
+}
+let running: Running | undefined;
 
 function setPhase(phase: DemoState['phase'], text?: string): void {
   state.phase = phase;
@@ -172,7 +180,7 @@ async function start(stream: MediaStream, ctx: AudioContext, source: DemoState['
         details.textContent = `stats failed: ${String(err)}`;
       });
     }, 500);
-    running = { sep, ctx, stopSource, timer };
+    running = { sep, ctx, stream, source, stopSource, timer };
     setPhase('live', source === 'file' ? 'playing file' : 'listening');
     const buf = new Float32Array(1024);
     const frame = (): void => {
@@ -254,6 +262,21 @@ vocalSlider.addEventListener('input', () => {
 });
 
 stopButton.addEventListener('click', () => stop());
+
+// Switching models mid-song: a new session on the same source (the server keeps one model per session).
+modelSelect.addEventListener('change', () => {
+  const r = running;
+  if (r === undefined) return;
+  running = undefined;
+  window.clearInterval(r.timer);
+  vadHistory.length = 0;
+  r.sep.close().catch((err: unknown) => {
+    details.textContent = `close failed: ${String(err)}`;
+  });
+  start(r.stream, r.ctx, r.source, r.stopSource).catch((err: unknown) => {
+    details.textContent = `restart failed: ${String(err)}`;
+  });
+});
 
 loadModels().catch((err: unknown) => {
   details.textContent = `could not list models: ${String(err)}`;
