@@ -66,11 +66,16 @@ function stepSection(step: StepResult): string {
   if (step.server) {
     const s = step.server;
     const parts: string[] = [];
+    const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
     for (const [name, h] of Object.entries(s.histograms)) {
-      if (h.count > 0) parts.push(`${name} p50 ${h.p50.toPrecision(3)} / p99 ${h.p99.toPrecision(3)} (n=${h.count})`);
+      if (h.count === 0) continue;
+      // seconds histograms read better in ms; bucket interpolation means these are estimates
+      const ms = name.endsWith('_seconds');
+      const v = (x: number): string => (ms ? `${f1(x * 1000)} ms` : num(x));
+      parts.push(`${name} p50 ${v(h.p50)} / p99 ${v(h.p99)} (n=${h.count})`);
     }
-    for (const [name, g] of Object.entries(s.gauges)) parts.push(`${name} max ${g.max}`);
-    for (const [name, v] of Object.entries(s.counters)) if (v !== 0) parts.push(`${name} +${v}`);
+    for (const [name, g] of Object.entries(s.gauges)) parts.push(`${name} max ${num(g.max)}`);
+    for (const [name, v] of Object.entries(s.counters)) if (v !== 0) parts.push(`${name} +${num(v)}`);
     lines.push(`- server /metrics (${s.scrapes} scrapes${s.scrapeErrors ? `, ${s.scrapeErrors} failed` : ''}): ${parts.join('; ') || 'no livestem_ metrics'}`);
   }
   return lines.join('\n');
