@@ -34,6 +34,9 @@ export function generatorInfo(): LoadReport['generator'] {
   return { host: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
 }
 
+/** Above this, the load generator's own delays are large enough to show in the latency figures. */
+const GENERATOR_LAG_WARN_MS = 10;
+
 const f1 = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(1));
 
 function latencyRow(label: string, s: LatencySummary): string {
@@ -61,7 +64,10 @@ function stepSection(step: StepResult): string {
     `- sent ${step.sent.frames} frames / ${step.sent.samples} samples; received ${step.received.frames} frames (${kinds || 'none'})`,
     `- server done totals: input ${step.serverTotals.inputSamples}, output ${step.serverTotals.outputSamples} samples per kind, server-counted late hops ${step.serverTotals.lateFrames}`,
     `- continuity: ${step.continuity.gaps} gaps (${step.continuity.missingSamples} samples missing), ${step.continuity.overlaps} overlaps, ${step.continuity.missingSequences} frames missing by sequence; late hops (> ${step.lateThresholdMs} ms e2e) ${step.lateHops}`,
-    `- generator health: event-loop delay p99 ${f1(step.generator.eventLoopDelayP99Ms)} ms, send lag p99 ${f1(step.generator.sendLagP99Ms)} / max ${f1(step.generator.sendLagMaxMs)} ms`,
+    `- generator health: event-loop delay p99 ${f1(step.generator.eventLoopDelayP99Ms)} ms, send lag p99 ${f1(step.generator.sendLagP99Ms)} / max ${f1(step.generator.sendLagMaxMs)} ms` +
+      (step.generator.eventLoopDelayP99Ms > GENERATOR_LAG_WARN_MS || step.generator.sendLagP99Ms > GENERATOR_LAG_WARN_MS
+        ? ` — **the generator itself was late**: its receive timestamps lag too, so these latencies are pessimistic (run it on another machine or with --client ws-raw)`
+        : ''),
   ];
   if (step.server) {
     const s = step.server;
