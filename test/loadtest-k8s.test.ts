@@ -68,3 +68,16 @@ t.test('service, PDB and kustomization select the deployment pods', async (t) =>
   const [kust] = await load('kustomization.yaml');
   t.same(kust!['resources'], ['deployment.yaml', 'service.yaml', 'hpa.yaml', 'pdb.yaml', 'prometheus-adapter-rules.yaml']);
 });
+
+t.test('GPU overlay switches the execution provider the server config accepts and asks for a GPU', async (t) => {
+  const [kust] = await load('../k8s-gpu/kustomization.yaml');
+  t.same(kust!['resources'], ['../k8s']);
+  const ops = parseAllDocuments(kust!['patches'][0]['patch'] as string)[0]!.toJS() as Array<{ path: string; value: unknown }>;
+  const env = ops.find((o) => o.path.endsWith('/env/0'))!.value as { name: string; value: string };
+  const [dep] = await load('deployment.yaml');
+  t.equal(dep!['spec']['template']['spec']['containers'][0]['env'][0]['name'], env.name, 'the patch replaces the provider entry');
+  const loaded = loadConfig([], { [env.name]: env.value });
+  t.equal(loaded.help === false && loaded.config.provider, 'cuda');
+  t.ok(ops.some((o) => o.path.endsWith('nvidia.com~1gpu') && o.value === 1));
+  t.equal(kust!['images'][0]['newTag'], 'gpu');
+});
