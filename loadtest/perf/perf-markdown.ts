@@ -46,6 +46,8 @@ function scalingSection(data: PerfData): string[] {
     '  `prometheus-adapter-rules.yaml`), target ≈ 70 % of the per-pod capacity; fast scale-up, slow scale-down (sessions are',
     '  long; a removed pod drains first).',
     '- **PodDisruptionBudget** `maxUnavailable: 1`: node maintenance drains one pod at a time.',
+    '- **GPU**: `kubectl apply -k deploy/k8s-gpu` runs the root Dockerfile\'s `gpu` image with the CUDA execution provider',
+    '  on GPU nodes; measure its per-pod capacity with the same ramp before setting its admission bound.',
     '',
   ];
   if (best?.capacity) {
