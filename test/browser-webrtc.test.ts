@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { readWav, writeWav } from '../server/dsp/wav.ts';
@@ -140,14 +140,18 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
       return el;
     });
     const nodes = { input: analyser(mic), vocals: analyser(sep.vocals!), accompaniment: analyser(sep.accompaniment!) };
-    const out = { t: [] as number[], input: [] as number[], vocals: [] as number[], accompaniment: [] as number[], vad: [] as { at: number; sampleOffset: number; hopSamples: number; probs: number[]; transitions: { active: boolean; sampleOffset: number }[] }[], stats: 0, connectedAt: 0, packetsReceived: {} as Record<string, number> };
+    const out = { t: [] as number[], input: [] as number[], vocals: [] as number[], accompaniment: [] as number[], vad: [] as { at: number; sampleOffset: number; hopSamples: number; probs: number[]; transitions: { active: boolean; sampleOffset: number }[] }[], stats: 0, connectedAt: 0, packetsReceived: {} as Record<string, number>, jitterBufferMs: 0, rttMs: 0, serverStats: undefined as unknown };
+    let lastStats: unknown;
     const connected = (): void => {
       if (sep.pc.connectionState === 'connected' && out.connectedAt === 0) out.connectedAt = performance.now();
     };
     connected();
     sep.pc.addEventListener('connectionstatechange', connected);
     sep.events.on('vad', (v) => out.vad.push({ at: performance.now(), sampleOffset: v.sampleOffset, hopSamples: v.hopSamples, probs: v.probs, transitions: v.transitions }));
-    sep.events.on('stats', () => out.stats++);
+    sep.events.on('stats', (st) => {
+      out.stats++;
+      lastStats = st;
+    });
     const buf = new Float32Array(1024);
     const level = (a: AnalyserNode): number => {
       a.getFloatTimeDomainData(buf);
@@ -169,15 +173,26 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
       }, 20);
     });
     const report = await sep.pc.getStats();
-    report.forEach((s: { type: string; mid?: string; packetsReceived?: number }) => {
-      if (s.type === 'inbound-rtp' && s.mid !== undefined) out.packetsReceived[s.mid] = s.packetsReceived ?? 0;
+    report.forEach((s: { type: string; mid?: string; packetsReceived?: number; jitterBufferDelay?: number; jitterBufferEmittedCount?: number; state?: string; currentRoundTripTime?: number }) => {
+      if (s.type === 'inbound-rtp' && s.mid !== undefined) {
+        out.packetsReceived[s.mid] = s.packetsReceived ?? 0;
+        if (s.jitterBufferEmittedCount) out.jitterBufferMs = Math.max(out.jitterBufferMs, ((s.jitterBufferDelay ?? 0) / s.jitterBufferEmittedCount) * 1000);
+      }
+      if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) out.rttMs = s.currentRoundTripTime * 1000;
     });
+    out.serverStats = lastStats;
     await sep.close();
     keep.forEach((el) => el.pause());
     await ctx.close();
     return out;
   }, recordMs)) as PageRecording;
 
+  const serverStats = rec.serverStats as { processingLatencyMs: { mean: number; max: number }; lateFrames: number; frames: number; rtc: { packetsConcealed: number; underrunFrames: number; droppedFrames: number } } | undefined;
+  t.comment(
+    `measured: browser jitter buffer ${rec.jitterBufferMs.toFixed(0)} ms, ICE RTT ${rec.rttMs.toFixed(1)} ms; server hop processing mean ${serverStats?.processingLatencyMs.mean.toFixed(1)} ms ` +
+      `(max ${serverStats?.processingLatencyMs.max.toFixed(0)} ms), late frames ${serverStats?.lateFrames}/${serverStats?.frames}; input packets concealed ${serverStats?.rtc.packetsConcealed}, ` +
+      `egress underruns ${serverStats?.rtc.underrunFrames}, dropped ${serverStats?.rtc.droppedFrames}; load average ${loadavg()[0]?.toFixed(1)}`,
+  );
   const packets = Object.values(rec.packetsReceived);
   t.equal(packets.length, 2, 'two inbound audio tracks');
   t.ok(packets.every((p) => p > 100), `both tracks received RTP (${packets.join(', ')} packets)`);

@@ -161,3 +161,36 @@ t.test('SDK iterators: ordered, ended by the source, bounded', async (t) => {
   await t.rejects(bounded.next(), LivestemClientError);
   t.equal(src.listenerCount('n'), 0, 'an overflowed iterator unsubscribes');
 });
+
+t.test('pacer: every track gets one 20 ms packet per slot, contiguous RTP numbering, trims a standing backlog', async (t) => {
+  const { MediaStreamTrack } = await import('werift');
+  const { RtpPacer } = await import('../server/transport/webrtc/rtp-pacer.ts');
+  const tracks = new Map([
+    ['vocals', new MediaStreamTrack({ kind: 'audio' })],
+    ['accompaniment', new MediaStreamTrack({ kind: 'audio' })],
+  ] as const);
+  const got = new Map<string, { seq: number; ts: number; marker: boolean }[]>([
+    ['vocals', []],
+    ['accompaniment', []],
+  ]);
+  for (const [kind, track] of tracks) {
+    track.onReceiveRtp.subscribe((rtp) => got.get(kind)!.push({ seq: rtp.header.sequenceNumber, ts: rtp.header.timestamp, marker: rtp.header.marker }));
+  }
+  const pacer = new RtpPacer(tracks, { targetQueuedFrames: 2, trimAfterSlots: 3 });
+  // 12 frames at once: a burst after a stall.
+  pacer.push('vocals', [new Float32Array(12 * FRAME_SAMPLES)]);
+  pacer.push('accompaniment', [new Float32Array(12 * FRAME_SAMPLES)]);
+  const deadline = Date.now() + 10_000;
+  while (got.get('accompaniment')!.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  pacer.stop();
+  for (const [kind, packets] of got) {
+    t.ok(packets.length >= 8, `${kind}: ${packets.length} packets`);
+    t.equal(packets[0]?.marker, true, `${kind}: first packet marked`);
+    t.ok(
+      packets.every((p, i) => i === 0 || (((p.seq - packets[i - 1]!.seq) & 0xffff) === 1 && ((p.ts - packets[i - 1]!.ts) >>> 0) === FRAME_SAMPLES)),
+      `${kind}: sequence +1 and timestamp +960 per packet`,
+    );
+  }
+  t.ok(pacer.stats.droppedFrames >= 2, `a standing backlog is trimmed (${pacer.stats.droppedFrames} frames over both tracks)`);
+  t.equal(pacer.stats.sentPackets % 2, 0, 'tracks stay in lockstep');
+});

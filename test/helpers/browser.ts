@@ -114,6 +114,11 @@ export interface PageRecording {
   /** Page time when the peer connected (≈ when the session's input sample 0 was captured). */
   connectedAt: number;
   packetsReceived: Record<string, number>;
+  /** Largest mean jitter-buffer delay over the inbound tracks, and the ICE round trip, from getStats. */
+  jitterBufferMs: number;
+  rttMs: number;
+  /** The last stats event the server sent on the DataChannel. */
+  serverStats: unknown;
 }
 
 export interface SectionLevels {

@@ -3,6 +3,8 @@
  * (t0 = when the first output arrived), whatever the rhythm in which the session produced the audio; when a track
  * has nothing ready at its slot, a silent frame keeps the RTP timeline continuous (counted as an underrun). If the
  * event loop stalled, up to `maxBurstFrames` overdue slots are caught up at once and the rest skipped (counted).
+ * A queue that stays above `targetQueuedFrames` for `trimAfterSlots` slots (output arrived in a burst after a stall)
+ * is trimmed by one frame, so a hiccup does not leave a standing delay for the rest of the stream.
  */
 import { RtpHeader, RtpPacket, type MediaStreamTrack } from 'werift';
 import { FRAME_SAMPLES, FrameQueue, OpusFrameEncoder } from './opus-egress.ts';
@@ -32,9 +34,17 @@ export class RtpPacer<K extends string> {
   #slotsSent = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #stats = { sentPackets: 0, underrunFrames: 0, skippedSlots: 0 };
+  #stats = { sentPackets: 0, underrunFrames: 0, skippedSlots: 0, trimmedFrames: 0 };
+  readonly #targetQueuedFrames: number;
+  readonly #trimAfterSlots: number;
+  #slotsOverTarget = 0;
 
-  constructor(tracks: ReadonlyMap<K, MediaStreamTrack>, opts: { maxQueuedFrames?: number; maxBurstFrames?: number; bitrateBps?: number } = {}) {
+  constructor(
+    tracks: ReadonlyMap<K, MediaStreamTrack>,
+    opts: { maxQueuedFrames?: number; maxBurstFrames?: number; bitrateBps?: number; targetQueuedFrames?: number; trimAfterSlots?: number } = {},
+  ) {
+    this.#targetQueuedFrames = opts.targetQueuedFrames ?? 3;
+    this.#trimAfterSlots = opts.trimAfterSlots ?? 25;
     for (const [kind, track] of tracks) {
       this.#lanes.set(kind, {
         track,
@@ -61,7 +71,12 @@ export class RtpPacer<K extends string> {
   get stats(): PacerStats {
     let droppedFrames = 0;
     for (const lane of this.#lanes.values()) droppedFrames += lane.queue.droppedFrames;
-    return { ...this.#stats, droppedFrames };
+    return {
+      sentPackets: this.#stats.sentPackets,
+      underrunFrames: this.#stats.underrunFrames,
+      skippedSlots: this.#stats.skippedSlots,
+      droppedFrames: droppedFrames + this.#stats.trimmedFrames,
+    };
   }
 
   stop(): void {
@@ -92,6 +107,14 @@ export class RtpPacer<K extends string> {
 
   #sendSlot(): void {
     const first = this.#slotsSent === 0;
+    let minQueued = Infinity;
+    for (const lane of this.#lanes.values()) minQueued = Math.min(minQueued, lane.queue.queuedFrames);
+    this.#slotsOverTarget = minQueued > this.#targetQueuedFrames ? this.#slotsOverTarget + 1 : 0;
+    if (this.#slotsOverTarget >= this.#trimAfterSlots) {
+      for (const lane of this.#lanes.values()) lane.queue.shift();
+      this.#stats.trimmedFrames += this.#lanes.size;
+      this.#slotsOverTarget = 0;
+    }
     for (const lane of this.#lanes.values()) {
       let frame = lane.queue.shift();
       if (frame === undefined) {

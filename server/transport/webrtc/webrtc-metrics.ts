@@ -47,6 +47,6 @@ export class WebRtcMetrics {
     this.rtpPacketsReordered = new Counter({ name: 'livestem_webrtc_rtp_packets_reordered_total', help: 'Input packets that arrived after a gap and were held', registers });
     this.rtpPacketsSent = new Counter({ name: 'livestem_webrtc_rtp_packets_sent_total', help: 'Output RTP packets sent (all tracks)', registers });
     this.egressUnderrunFrames = new Counter({ name: 'livestem_webrtc_egress_underrun_frames_total', help: 'Output slots with no audio ready, sent as silence', registers });
-    this.egressDroppedFrames = new Counter({ name: 'livestem_webrtc_egress_dropped_frames_total', help: 'Output frames dropped because the send queue was over its bound', registers });
+    this.egressDroppedFrames = new Counter({ name: 'livestem_webrtc_egress_dropped_frames_total', help: 'Output frames dropped to bound the output delay (send queue over its bound, or standing above its target)', registers });
   }
 }
