@@ -79,3 +79,45 @@ t.test('demo page: microphone → live karaoke with VAD and latency, screenshot'
   t.same(errors, [], 'no page errors');
   await page.close();
 });
+
+t.test('AudioWorklet path: an oscillator streamed over WebSocket comes back as PCM with offsets and a player node', async (t) => {
+  const page = await browser.newPage();
+  await page.goto(`${server.httpUrl}/`);
+  const result = await page.evaluate(async () => {
+    const sdkUrl = '/sdk/livestem.js';
+    const sdk = (await import(sdkUrl)) as typeof import('../client-sdk/src/index.ts');
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    const osc = new OscillatorNode(ctx, { frequency: 440 });
+    const gain = new GainNode(ctx, { gain: 0.3 });
+    osc.connect(gain);
+    osc.start();
+    const live = await sdk.streamAudioNode(ctx, gain, { url: location.origin, outputs: ['vocals', 'accompaniment'], play: ['accompaniment'] });
+    const offsets: number[] = [];
+    let samples = 0;
+    let peak = 0;
+    live.session.on('accompaniment', (c) => {
+      offsets.push(c.sampleOffset);
+      samples += c.samples[0]!.length;
+      for (const x of c.samples[0]!) peak = Math.max(peak, Math.abs(x));
+    });
+    const analyser = new AnalyserNode(ctx);
+    live.players.get('accompaniment')!.connect(analyser);
+    await new Promise((r) => setTimeout(r, 2500));
+    const buf = new Float32Array(1024);
+    analyser.getFloatTimeDomainData(buf);
+    const playerRms = Math.sqrt(buf.reduce((s, x) => s + x * x, 0) / buf.length);
+    await live.stop();
+    osc.stop();
+    await ctx.close();
+    return { rate: live.session.ready.input.sampleRateHz, inputSamples: live.session.inputSamples, offsets, samples, peak, playerRms, state: live.session.state };
+  });
+  t.equal(result.rate, 48000, 'session at the AudioContext rate');
+  t.ok(result.inputSamples > 48000, `captured audio was written (${result.inputSamples} samples)`);
+  t.equal(result.offsets[0], 0, 'first chunk at offset 0');
+  t.ok(result.offsets.every((o, i) => i === 0 || o > result.offsets[i - 1]!), 'offsets increase');
+  t.equal(result.samples, result.inputSamples, 'after stop() (end), every input sample came back');
+  t.ok(result.peak > 0.05, `accompaniment PCM carries the tone (peak ${result.peak.toFixed(3)})`);
+  t.ok(result.playerRms > 1e-3, `the player node plays it (RMS ${result.playerRms.toExponential(2)})`);
+  t.equal(result.state, 'closed');
+  await page.close();
+});

@@ -115,6 +115,7 @@ export async function streamAudioNode(context: AudioContext, source: AudioNode, 
       capture.port.onmessage = null;
       await writing;
       if (session.state === 'open') await session.end();
+      await session.closed;
       for (const node of players.values()) node.disconnect();
     },
   };
