@@ -20,6 +20,9 @@ import { alignSections, levelEnvelope, launchChromium, metricValue, startWebrtcS
 
 
 const RATE_HZ = 48000;
+const REPO = new URL('../', import.meta.url).pathname;
+/** Songs of the synthetic test set, when generated (`npm run data:synth`); overridable to exercise generation. */
+const SYNTH_TEST_DIR = process.env['LIVESTEM_SYNTH_TEST_DIR'] ?? join(REPO, 'data', 'synth', 'test');
 const model = await testModel();
 
 interface Clip {
@@ -68,7 +71,7 @@ async function findTrack(root: string): Promise<string | undefined> {
 async function generateTrack(dir: string): Promise<string> {
   const args = ['run', 'data:synth', '--', '--out', dir, '--test', '1', '--train', '0', '--valid', '0', '--seconds', '12'];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn('npm', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn('npm', args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (c) => resolve(c ?? 1));
   });
@@ -79,7 +82,7 @@ async function generateTrack(dir: string): Promise<string> {
 
 /** A generated song (data/synth/test when present, else generated now): the most balanced ≤ 16 s window. */
 async function songClip(dir: string): Promise<Clip> {
-  const track = (await findTrack('data/synth/test')) ?? (await generateTrack(dir));
+  const track = (await findTrack(SYNTH_TEST_DIR)) ?? (await generateTrack(dir));
   const wav = await readWav(join(track, 'mixture.wav'));
   const va = JSON.parse(await readFile(join(track, 'vocal_activity.json'), 'utf8')) as { labels: number[] };
   const windowFrames = Math.min(1600, va.labels.length);
