@@ -57,7 +57,15 @@ async function main(): Promise<void> {
   model.params.load(ckpt.params);
   const p = ckpt.header.progress;
   const opts = ckpt.header.options;
-  const evalScores = values.eval !== undefined ? (JSON.parse(await readFile(values.eval, 'utf8')) as Record<string, unknown>) : {};
+  // The eval's aggregate table (per-track records stay in results/).
+  const scores = values.eval !== undefined ? (JSON.parse(await readFile(values.eval, 'utf8')) as Record<string, unknown>) : undefined;
+  const evalScores: Record<string, unknown> = scores === undefined ? {} : {
+    data: scores['data'],
+    createdAt: scores['createdAt'],
+    tracks: Array.isArray(scores['tracks']) ? scores['tracks'].length : undefined,
+    aggregate: scores['aggregate'],
+    note: 'medians over tracks, streaming engine (npm run eval)',
+  };
   const name = values.name ?? basename(out);
   const manifest = await exportModel(
     {
