@@ -80,6 +80,24 @@ t.test('demo page: microphone → live karaoke with VAD and latency, screenshot'
   await page.close();
 });
 
+t.test('demo page: a song file plays live through the server', async (t) => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${server.httpUrl}/`);
+  await page.waitForFunction(() => (document.getElementById('model') as HTMLSelectElement).options.length > 0);
+  await page.locator('#file').setInputFiles(wavPath);
+  await page.waitForFunction(() => (globalThis as { livestemDemo?: { phase: string } }).livestemDemo?.phase === 'live', undefined, { timeout: 15_000 });
+  await page.waitForFunction(() => ((globalThis as { livestemDemo?: { vadEvents: number } }).livestemDemo?.vadEvents ?? 0) > 10, undefined, { timeout: 20_000 });
+  const state = await page.evaluate(() => (globalThis as unknown as { livestemDemo: { source: string; inputRms: number; outputRms: number } }).livestemDemo);
+  t.equal(state.source, 'file');
+  t.ok(state.inputRms > 1e-3, `the file feeds the session (input RMS ${state.inputRms.toExponential(2)})`);
+  t.ok(state.outputRms > 1e-4, `karaoke output plays (RMS ${state.outputRms.toExponential(2)})`);
+  await page.locator('#stop').click();
+  t.same(errors, [], 'no page errors');
+  await page.close();
+});
+
 t.test('AudioWorklet path: an oscillator streamed over WebSocket comes back as PCM with offsets and a player node', async (t) => {
   const page = await browser.newPage();
   await page.goto(`${server.httpUrl}/`);
