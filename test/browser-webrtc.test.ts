@@ -190,11 +190,11 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
     return out;
   }, recordMs)) as PageRecording;
 
-  const serverStats = rec.serverStats as { processingLatencyMs: { mean: number; max: number }; lateFrames: number; frames: number; rtc: { packetsConcealed: number; underrunFrames: number; droppedFrames: number } } | undefined;
+  const serverStats = rec.serverStats as { processingLatencyMs: { mean: number; max: number }; lateFrames: number; frames: number; rtc: { packetsConcealed: number; underrunFrames: number; droppedFrames: number; pacerQueuedMs: number } } | undefined;
   t.comment(
     `measured: browser jitter buffer ${rec.jitterBufferMs.toFixed(0)} ms, ICE RTT ${rec.rttMs.toFixed(1)} ms; server hop processing mean ${serverStats?.processingLatencyMs.mean.toFixed(1)} ms ` +
       `(max ${serverStats?.processingLatencyMs.max.toFixed(0)} ms), late frames ${serverStats?.lateFrames}/${serverStats?.frames}; input packets concealed ${serverStats?.rtc.packetsConcealed}, ` +
-      `egress underruns ${serverStats?.rtc.underrunFrames}, dropped ${serverStats?.rtc.droppedFrames}; load average ${loadavg()[0]?.toFixed(1)}`,
+      `egress underruns ${serverStats?.rtc.underrunFrames}, dropped ${serverStats?.rtc.droppedFrames}, pacer queue ${serverStats?.rtc.pacerQueuedMs} ms; load average ${loadavg()[0]?.toFixed(1)}`,
   );
   const packets = Object.values(rec.packetsReceived);
   t.equal(packets.length, 2, 'two inbound audio tracks');

@@ -30,6 +30,8 @@ export interface RtcStatsEvent extends StatsEvent {
     packetsSent: number;
     underrunFrames: number;
     droppedFrames: number;
+    /** Output waiting in the server's pacer right now, ms. */
+    pacerQueuedMs: number;
   };
 }
 

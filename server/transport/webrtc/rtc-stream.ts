@@ -242,6 +242,7 @@ export class RtcStream implements Connection {
       packetsSent: pacer?.sentPackets ?? 0,
       underrunFrames: pacer?.underrunFrames ?? 0,
       droppedFrames: pacer?.droppedFrames ?? 0,
+      pacerQueuedMs: pacer?.queuedMs ?? 0,
     };
   }
 

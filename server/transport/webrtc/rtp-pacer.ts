@@ -24,6 +24,8 @@ export interface PacerStats {
   underrunFrames: number;
   droppedFrames: number;
   skippedSlots: number;
+  /** Output waiting for its slot now (longest track), in ms: the delay the pacer adds at this moment. */
+  queuedMs: number;
 }
 
 export class RtpPacer<K extends string> {
@@ -70,12 +72,17 @@ export class RtpPacer<K extends string> {
 
   get stats(): PacerStats {
     let droppedFrames = 0;
-    for (const lane of this.#lanes.values()) droppedFrames += lane.queue.droppedFrames;
+    let queued = 0;
+    for (const lane of this.#lanes.values()) {
+      droppedFrames += lane.queue.droppedFrames;
+      queued = Math.max(queued, lane.queue.queuedFrames);
+    }
     return {
       sentPackets: this.#stats.sentPackets,
       underrunFrames: this.#stats.underrunFrames,
       skippedSlots: this.#stats.skippedSlots,
       droppedFrames: droppedFrames + this.#stats.trimmedFrames,
+      queuedMs: queued * FRAME_MS,
     };
   }
 
