@@ -172,3 +172,17 @@ t.test('reconnect: a dropped connection is replaced by a new session, offsets co
   t.equal(after[0]?.sampleOffset, 9600);
   t.equal(after.reduce((n, c) => n + c.samples[0]!.length, 0), 4800, 'the second session returned all of its input');
 });
+
+t.test('auth: the API key as token (Node header + query) is accepted, a missing one is a typed 4401', async (t) => {
+  const apiKey = 'livestem-test-key-0123456789';
+  const authed = await startWebrtcServer(model, { apiKey });
+  t.teardown(() => authed.server.close());
+  const denied = await connect({ url: authed.server.httpUrl, sampleRate: 48000, channels: 1 }).catch((err: unknown) => err);
+  t.equal((denied as LivestemClientError).code, 'LIVESTEM_ERR_UNAUTHORIZED');
+  t.equal((denied as LivestemClientError).retryable, false);
+  const session = await connect({ url: authed.server.httpUrl, token: apiKey, sampleRate: 48000, channels: 1 });
+  await session.write([new Float32Array(960)]);
+  t.equal((await session.end()).inputSamples, 960);
+  const res = await fetch(`${authed.server.httpUrl}/v1/webrtc`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0' });
+  t.equal(res.status, 401, 'WebRTC signalling applies the same auth');
+});
