@@ -15,6 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { readWav, writeWav } from '../server/dsp/wav.ts';
+import { createOfflineSeparator } from '../server/pipeline/offline-separator.ts';
 import { toWebRtcSong } from '../loadtest/song.ts';
 import { alignSections, levelEnvelope, launchChromium, metricValue, startWebrtcServer, testModel, type PageRecording } from './helpers/browser.ts';
 
@@ -32,6 +33,8 @@ interface Clip {
   /** Log level per 20 ms, to find the loop phase of the recording. */
   envelope: number[];
   source: string;
+  /** The clip as written (48 kHz stereo), for the offline reference. */
+  channels: Float32Array[];
 }
 
 async function synthClip(dir: string): Promise<Clip> {
@@ -56,7 +59,7 @@ async function synthClip(dir: string): Promise<Clip> {
   }
   const wavPath = join(dir, 'clip.wav');
   await writeWav(wavPath, [left, right], RATE_HZ, 's16');
-  return { wavPath, labels10ms: labels, envelope: levelEnvelope([left, right]), source: 'synthesised in the test (alternating 3 s sections)' };
+  return { wavPath, labels10ms: labels, envelope: levelEnvelope([left, right]), source: 'synthesised in the test (alternating 3 s sections)', channels: [left, right] };
 }
 
 async function findTrack(root: string): Promise<string | undefined> {
@@ -103,6 +106,7 @@ async function songClip(dir: string): Promise<Clip> {
     labels10ms: Uint8Array.from(va.labels.slice(best, best + windowFrames)),
     envelope: levelEnvelope(clip.channels),
     source: `${track} from ${best / 100} s`,
+    channels: clip.channels,
   };
 }
 
@@ -220,6 +224,21 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
     t.comment('SKIPPED separation-quality assertions (vocals quieter in instrumental sections, VAD in sung sections): models/lstm is absent, the random model cannot separate');
     return;
   }
+  // The same model offline on the same clip: what the transport should reproduce (tells model from plumbing).
+  const offline = await createOfflineSeparator(join(model.modelsDir, model.name));
+  const separated = await offline.separate(clip.channels, RATE_HZ);
+  await offline.close();
+  const sectionRms = (x: Float32Array[], sung: number): number => {
+    let sum = 0;
+    let n = 0;
+    for (let f = 0; f < clip.labels10ms.length; f++) {
+      if (clip.labels10ms[f] !== sung) continue;
+      for (let i = f * 480; i < (f + 1) * 480 && i < x[0]!.length; i++, n++) sum += x[0]![i]! ** 2;
+    }
+    return Math.sqrt(sum / Math.max(1, n));
+  };
+  const offlineDb = 20 * Math.log10(sectionRms(separated.vocals, 0) / sectionRms(separated.vocals, 1));
+  t.comment(`offline reference, same model and clip: vocals instrumental vs sung ${offlineDb.toFixed(1)} dB`);
   const vocalsRatio = sections.vocals.instrumental / sections.vocals.sung;
   const accRatio = sections.accompaniment.instrumental / sections.accompaniment.sung;
   t.ok(vocalsRatio < 0.5, `vocals much quieter in instrumental sections (${(20 * Math.log10(vocalsRatio)).toFixed(1)} dB)`);
