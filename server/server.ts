@@ -21,6 +21,7 @@ import { LoadMonitor } from './session/load-monitor.ts';
 import { SessionRegistry } from './session/session-registry.ts';
 import type { StreamModel } from './session/session.ts';
 import { createHttpHandler, type ModelListing } from './transport/http/http-routes.ts';
+import type { ControlRouter } from './transport/ws/ws-connection.ts';
 import { STREAM_PATH, WsTransport } from './transport/ws/ws-transport.ts';
 
 export interface ServerContext {
@@ -35,6 +36,8 @@ export interface ServerContext {
 export interface ServerPlugin {
   /** Returns true when it handled the request. */
   handle?(req: IncomingMessage, res: ServerResponse): boolean;
+  /** JSON text messages with these `type`s on an authenticated stream socket go to `answer`, not to the session. */
+  control?: { types: readonly string[]; answer(text: string, remoteAddress: string): Promise<string> };
   close?(): Promise<void>;
 }
 
@@ -178,6 +181,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     log,
     onConnection: (connection) => registry.open(connection),
     onRejected: (code) => metrics.sessionsRejected.inc({ reason: code }),
+    control: controlRouter(plugins),
   });
   await listen(http, config.port, config.host);
   const port = (http.address() as AddressInfo).port;
@@ -210,5 +214,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await close();
     },
     close,
+  };
+}
+
+function controlRouter(plugins: ServerPlugin[]): ControlRouter | undefined {
+  const byType = new Map<string, NonNullable<ServerPlugin['control']>>();
+  for (const p of plugins) for (const type of p.control?.types ?? []) if (p.control) byType.set(type, p.control);
+  if (byType.size === 0) return undefined;
+  return (text, remoteAddress) => {
+    let type: unknown;
+    try {
+      type = (JSON.parse(text) as { type?: unknown } | null)?.type;
+    } catch {
+      return undefined; // not JSON: the session answers with its own BAD_MESSAGE error
+    }
+    return typeof type === 'string' ? byType.get(type)?.answer(text, remoteAddress) : undefined;
   };
 }

@@ -218,3 +218,28 @@ t.test('the same offer/answer as a control-channel message', async (t) => {
   client.stopSending();
   await client.pc.close();
 });
+
+t.test('a webrtc-offer on an open /v1/stream WebSocket is answered on that socket', async (t) => {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(server.streamUrl);
+  const replies: Array<{ type: string; sdp?: string; resource?: string; code?: string }> = [];
+  ws.on('message', (data) => replies.push(JSON.parse(String(data)) as { type: string }));
+  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+  ws.send(JSON.stringify({ type: 'webrtc-offer', sdp: 'not sdp' }));
+  await waitFor('error reply', () => replies.length >= 1);
+  t.equal(replies[0]?.type, 'error');
+  t.equal(replies[0]?.code, 'LIVESTEM_ERR_BAD_MESSAGE', 'malformed SDP refused with the catalog code');
+  const client = await clientPeer();
+  ws.send(JSON.stringify({ type: 'webrtc-offer', sdp: client.offer, outputs: ['vocals', 'accompaniment'] }));
+  await waitFor('answer reply', () => replies.length >= 2);
+  const answer = replies[1]!;
+  t.equal(answer.type, 'webrtc-answer');
+  await client.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp ?? '' });
+  client.startSending();
+  await waitFor('audio back on both tracks', () => client.mids.every((mid) => (client.received.get(mid)?.length ?? 0) >= 10));
+  t.ok(gateway.delete(answer.resource!.split('/').at(-1)!), 'ended by id');
+  await waitFor('session released', () => server.registry.activeCount === 0);
+  client.stopSending();
+  await client.pc.close();
+  ws.close();
+});

@@ -63,6 +63,10 @@ export function webrtcPlugin(options: WebRtcPluginOptions = {}): (ctx: ServerCon
         inFlight.add(handling);
         return true;
       },
+      control: {
+        types: ['webrtc-offer'],
+        answer: async (text, remoteAddress) => JSON.stringify(await gateway.answerControlMessage(text, remoteAddress)),
+      },
       async close(): Promise<void> {
         await Promise.allSettled([...inFlight]);
         await gateway.close('shutdown');

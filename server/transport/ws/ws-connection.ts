@@ -7,6 +7,12 @@ import type WebSocket from 'ws';
 import { LivestemError } from '../../errors.ts';
 import type { Connection, ConnectionHandler } from '../../session/connection.ts';
 
+/**
+ * Answers a text message a plugin claims (e.g. `webrtc-offer` signalling on an open stream socket); returns
+ * undefined for messages that belong to the session.
+ */
+export type ControlRouter = (text: string, remoteAddress: string) => Promise<string> | undefined;
+
 export class WsConnection implements Connection {
   private handler: ConnectionHandler | undefined;
   private closed = false;
@@ -17,6 +23,7 @@ export class WsConnection implements Connection {
     readonly id: string,
     readonly remoteAddress: string,
     private readonly maxMessageBytes: number,
+    private readonly control?: ControlRouter | undefined,
   ) {
     // Attached synchronously in the connection callback: a handler attached later can miss the first message.
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -92,7 +99,19 @@ export class WsConnection implements Connection {
       );
       return;
     }
-    if (isBinary) handler.onBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    else handler.onText(bytes.toString('utf8'));
+    if (isBinary) {
+      handler.onBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return;
+    }
+    const text = bytes.toString('utf8');
+    const reply = this.control?.(text, this.remoteAddress);
+    if (reply === undefined) {
+      handler.onText(text);
+      return;
+    }
+    reply.then(
+      (answer) => this.sendText(answer),
+      (err: unknown) => handler.onTransportError(new LivestemError('LIVESTEM_ERR_INTERNAL', `control message failed: ${String(err)}`, { cause: err })),
+    );
   }
 }

@@ -13,7 +13,7 @@ import { ERROR_CATALOG, LivestemError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { errorMessage } from '../../protocol/messages.ts';
 import type { Connection } from '../../session/connection.ts';
-import { WsConnection } from './ws-connection.ts';
+import { WsConnection, type ControlRouter } from './ws-connection.ts';
 
 export const STREAM_PATH = '/v1/stream';
 
@@ -24,6 +24,8 @@ export interface WsTransportOptions {
   log: Logger;
   onConnection(connection: Connection): void;
   onRejected(code: string): void;
+  /** Plugin-claimed control messages on an accepted socket (signalling), answered on the same socket. */
+  control?: ControlRouter | undefined;
 }
 
 export class WsTransport {
@@ -52,7 +54,7 @@ export class WsTransport {
 
   private accept(ws: WebSocket, req: IncomingMessage, url: URL): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const connection = new WsConnection(ws, randomUUID(), remote, this.options.maxMessageBytes);
+    const connection = new WsConnection(ws, randomUUID(), remote, this.options.maxMessageBytes, this.options.control);
     const decision = this.options.access.checkStream({
       origin: req.headers.origin,
       authorization: req.headers.authorization,
