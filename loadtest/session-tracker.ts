@@ -61,8 +61,11 @@ export interface TrackerConfig {
   algorithmicLatencyMs: number;
   /** Hops with e2e above this are counted late. */
   lateThresholdMs: number;
-  /** The model hop in output-rate samples (`ready.vadHopSamples`; fractional when rates differ). */
-  outputHopSamples: number;
+  /**
+   * The model hop in output-rate samples (`ready.vadHopSamples`; fractional when rates differ), or null to time each
+   * frame once by its newest sample (WebRTC packets, whose boundaries are the server pacer's, not hops).
+   */
+  outputHopSamples: number | null;
 }
 
 export class SessionTracker {
@@ -149,6 +152,10 @@ export class SessionTracker {
     const first = frame.sampleOffset;
     const newest = first + frame.sampleCount - 1;
     const hop = this.config.outputHopSamples;
+    if (hop === null) {
+      this.timeHop(newest, frame.sampleRateHz, recvTimeMs);
+      return;
+    }
     // hop j covers [round(j·hop), round((j+1)·hop)); time the hops whose newest sample is in this frame
     let j = Math.max(0, Math.ceil((first + 1) / hop) - 1);
     while (Math.round((j + 1) * hop) - 1 < first) j++;

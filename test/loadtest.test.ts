@@ -6,9 +6,11 @@
 import t from 'tap';
 import { connectSdk } from '../loadtest/clients/sdk-client.ts';
 import type { Connector } from '../loadtest/clients/types.ts';
+import { connectWebRtc } from '../loadtest/clients/webrtc-client.ts';
 import { connectWebSocket } from '../loadtest/clients/ws-client.ts';
 import { runStep, type StepOptions } from '../loadtest/run-step.ts';
-import type { Song } from '../loadtest/song.ts';
+import { toWebRtcSong, type Song } from '../loadtest/song.ts';
+import { startWebrtcServer } from './helpers/browser.ts';
 import { exportTestModel, startTestServer, testSong } from './helpers/server-harness.ts';
 import { startFaultProxy } from './helpers/ws-fault-proxy.ts';
 
@@ -54,7 +56,7 @@ const expectedTotalFrames = sessionFrameMs.reduce((n, ms) => n + Math.ceil((DURA
 const baseline = await runStep(options(server.streamUrl, `${server.httpUrl}/metrics`, connectSdk));
 
 t.test('no faults: counts match what was sent and what the server reports', async (t) => {
-  t.same(baseline.sessions, { started: 4, completed: 4, failed: 0, errors: {} });
+  t.same(baseline.sessions, { started: 4, completed: 4, failed: 0, errors: {}, errorExamples: {} });
   t.same(baseline.models, ['lstm']);
   t.equal(baseline.sent.frames, expectedTotalFrames);
   t.equal(baseline.sent.samples, expectedTotalSamples);
@@ -90,7 +92,7 @@ t.test('fault proxy: a dropped frame is one gap, a frame held 50 ms shows in the
   t.equal(proxy.injected.dropped.length, 1);
   t.equal(proxy.injected.delayed.length, 1);
   const dropped = proxy.injected.dropped[0]!;
-  t.same(faulted.sessions, { started: 4, completed: 4, failed: 0, errors: {} });
+  t.same(faulted.sessions, { started: 4, completed: 4, failed: 0, errors: {}, errorExamples: {} });
   t.equal(faulted.sent.samples, expectedTotalSamples);
   t.same(faulted.continuity, {
     gaps: 1,
@@ -105,4 +107,29 @@ t.test('fault proxy: a dropped frame is one gap, a frame held 50 ms shows in the
     `no-fault run: p99.9 ${baseline.e2eMs.p999Ms.toFixed(1)} / max ${baseline.e2eMs.maxMs.toFixed(1)} ms; ` +
       `with the held frame: p99.9 ${faulted.e2eMs.p999Ms.toFixed(1)} / max ${faulted.e2eMs.maxMs.toFixed(1)} ms`,
   );
+});
+
+t.test('WebRTC session: Opus in 20 ms packets, output packets located in the input by content', async (t) => {
+  // main.ts mounts WebRTC as a plugin; this server gets it the same way, on the same small model
+  const rtc = await startWebrtcServer({ modelsDir: model.modelsDir, name: 'lstm', trained: false });
+  t.teardown(() => rtc.server.close());
+  const webrtcSong = toWebRtcSong(song);
+  const result = await runStep({
+    ...options(rtc.server.streamUrl, null, connectWebSocket),
+    streams: 1,
+    webrtcStreams: 1,
+    durationS: 2,
+    webrtcSong,
+    connectors: { websocket: null, webrtc: connectWebRtc },
+  });
+  t.same(result.byTransport, { websocket: 0, webrtc: 1 });
+  t.same(result.sessions, { started: 1, completed: 1, failed: 0, errors: {}, errorExamples: {} });
+  t.equal(result.sent.frames, 100, '2 s of 20 ms packets');
+  t.equal(result.sent.samples, 96_000);
+  t.equal(result.untimedHops, 0);
+  const located = result.received.samplesByKind['webrtc'] ?? 0;
+  t.ok(located >= 960 * 20, `${located / 960} output packets located in the sent input`);
+  t.equal(result.e2eMs.count, located / 960, 'one latency per located packet');
+  t.ok(result.e2eMs.minMs > 0, 'a packet never arrives before its input was sent');
+  t.ok(result.transportRttMs !== null, 'ping over the DataChannel');
 });

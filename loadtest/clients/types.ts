@@ -24,8 +24,8 @@ export interface SessionReady {
   /** Algorithmic latency announced by the server (ms). */
   algorithmicLatencyMs: number;
   outputSampleRateHz: number;
-  /** The model hop in output-rate samples (fractional when the output rate differs from the model rate). */
-  outputHopSamples: number;
+  /** The model hop in output-rate samples (fractional when rates differ); null: time each frame once (WebRTC). */
+  outputHopSamples: number | null;
   outputs: OutputKind[];
 }
 

@@ -169,7 +169,8 @@ export const connectWebRtc: Connector = async (url, start, handlers, clock) => {
   if (outputs.length !== 2 || !outputs.includes('vocals') || !outputs.includes('accompaniment')) {
     throw new LoadClientError('LOADTEST_BAD_ARGUMENT', 'WebRTC load sessions need outputs vocals + accompaniment (their sum is matched to the input)');
   }
-  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false });
+  // max-bundle: a werift offerer otherwise keeps the unbundled m-lines' UDP sockets open after close()
+  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false, bundlePolicy: 'max-bundle' });
   const dc = pc.createDataChannel('events');
   const mic = new MediaStreamTrack({ kind: 'audio' });
   pc.addTransceiver(mic, { direction: 'sendonly' });
@@ -234,7 +235,7 @@ export const connectWebRtc: Connector = async (url, start, handlers, clock) => {
       modelName: readyMsg.model.name,
       algorithmicLatencyMs: readyMsg.latency.ms,
       outputSampleRateHz: WEBRTC_RATE_HZ,
-      outputHopSamples: WEBRTC_PACKET_SAMPLES,
+      outputHopSamples: null,
       outputs,
     };
     const live = new WebRtcLoadSession(pc, dc, mic, ready, location, lanes, new ContentAligner(WEBRTC_PACKET_SAMPLES, 2 * WEBRTC_RATE_HZ), handlers, clock);
