@@ -8,6 +8,11 @@ import { connectSdk } from '../loadtest/clients/sdk-client.ts';
 import type { Connector } from '../loadtest/clients/types.ts';
 import { connectWebRtc } from '../loadtest/clients/webrtc-client.ts';
 import { connectWebSocket } from '../loadtest/clients/ws-client.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { judgeStep, rampOutcome } from '../loadtest/ramp.ts';
+import { generatorInfo, writeReport, type LoadReport } from '../loadtest/report.ts';
 import { runStep, type StepOptions } from '../loadtest/run-step.ts';
 import { toWebRtcSong, type Song } from '../loadtest/song.ts';
 import { startWebrtcServer } from './helpers/browser.ts';
@@ -79,6 +84,39 @@ t.test('no faults: counts match what was sent and what the server reports', asyn
   t.ok(m.gauges['livestem_sessions_active']!.max >= 1 && m.gauges['livestem_sessions_active']!.max <= 4);
   t.equal(m.histograms['livestem_batch_size']!.count > 0, true, 'model calls observed during the step');
   t.ok(baseline.transportRttMs !== null, 'ping RTT measured');
+});
+
+t.test('report: JSON, Markdown and PNG plots written from a real step', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'livestem-loadtest-report-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const slo = baseline.algorithmicLatencyMs! + 20;
+  const step = { ...baseline, verdict: judgeStep({ streams: 4, p99E2eMs: baseline.e2eMs.p99Ms, gaps: 0, failedSessions: 0 }, slo) };
+  const spec = { start: 4, end: 4, step: 1 };
+  const report: LoadReport = {
+    tool: 'livestem-loadtest',
+    reportVersion: 1,
+    date: new Date().toISOString(),
+    command: 'test',
+    generator: generatorInfo(),
+    url: server.streamUrl,
+    song: { name: song.name, sampleRateHz: RATE_HZ, channels: 2 },
+    config: { durationS: DURATION_S, frameSizesMs: FRAME_SIZES_MS, staggerMs: 200, format: 's16le', webrtcStreams: 0, client: 'sdk', lateThresholdMs: 1000, sloP99Ms: slo },
+    ramp: { ...rampOutcome([{ streams: 4, pass: step.verdict.pass }], spec), spec, sloP99Ms: slo },
+    steps: [step],
+  };
+  const paths = await writeReport(report, dir);
+  t.same(paths.map((p) => p.slice(dir.length + 1)), ['report.json', 'report.md', 'latency-cdf.png', 'capacity.png']);
+  const json = JSON.parse(await readFile(paths[0]!, 'utf8')) as LoadReport;
+  t.equal(json.steps[0]!.sent.samples, expectedTotalSamples);
+  t.equal(json.steps[0]!.e2eMs.count, baseline.e2eMs.count);
+  const md = await readFile(paths[1]!, 'utf8');
+  t.match(md, `| end-to-end | ${baseline.e2eMs.count} |`);
+  t.match(md, /## Capacity/);
+  for (const png of paths.slice(2)) {
+    const bytes = await readFile(png);
+    t.same([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${png} is a PNG`);
+    t.ok(bytes.readUInt32BE(16) >= 640, 'at least the spec width');
+  }
 });
 
 t.test('fault proxy: a dropped frame is one gap, a frame held 50 ms shows in the maximum', async (t) => {
