@@ -18,6 +18,8 @@ export interface AlignMatch {
 
 const SILENCE_RMS = 1e-4;
 const DECIMATE = 4;
+/** A jump found by full search is moved onto the whole-packet grid when it is at most this far off it. */
+const SNAP_SAMPLES = 16;
 
 export class ContentAligner {
   private history: Float32Array;
@@ -31,7 +33,7 @@ export class ContentAligner {
   constructor(
     private readonly packetSamples: number,
     private readonly historySamples: number,
-    private readonly minCorrelation = 0.6,
+    private readonly minCorrelation = 0.9,
     /** Search half-width around the expected position once locked. */
     private readonly trackRadius = 48,
   ) {
@@ -78,8 +80,8 @@ export class ContentAligner {
     return best;
   }
 
-  /** Coarse search over the whole history on a decimated copy, refined at full rate. */
-  private search(packet: Float32Array, energy: number): AlignMatch {
+  /** Coarse search over the history from `fromOffset` on a decimated copy, refined at full rate. */
+  private search(packet: Float32Array, energy: number, fromOffset: number): AlignMatch {
     const n = Math.floor(packet.length / DECIMATE);
     const pd = new Float32Array(n);
     for (let i = 0; i < n; i++) for (let k = 0; k < DECIMATE; k++) pd[i]! += packet[i * DECIMATE + k]!;
@@ -89,7 +91,7 @@ export class ContentAligner {
     for (let i = 0; i < hd.length; i++) for (let k = 0; k < DECIMATE; k++) hd[i]! += this.history[i * DECIMATE + k]!;
     let bestLag = 0;
     let bestC = Number.NEGATIVE_INFINITY;
-    for (let lag = 0; lag + n <= hd.length; lag++) {
+    for (let lag = Math.max(0, Math.ceil((fromOffset - this.base) / DECIMATE)); lag + n <= hd.length; lag++) {
       let xy = 0;
       let yy = 0;
       for (let i = 0; i < n; i++) {
@@ -103,44 +105,68 @@ export class ContentAligner {
         bestLag = lag;
       }
     }
+    if (bestC === Number.NEGATIVE_INFINITY) return { offset: fromOffset, correlation: bestC };
     const center = this.base + bestLag * DECIMATE;
-    return this.bestIn(packet, energy, center - 2 * DECIMATE, center + 2 * DECIMATE, 1);
+    return this.bestIn(packet, energy, Math.max(fromOffset, center - 2 * DECIMATE), center + 2 * DECIMATE, 1);
   }
 
   /**
-   * Input offset of one received packet (mono sum of the output tracks), or null when the packet is silence (an
-   * underrun filler, or a silent passage) or matches nothing well enough.
+   * Where a packet (mono sum of the output tracks) sits in the input, without committing to it: null when it is
+   * silence (an underrun filler, a silent passage) or matches nothing well enough.
    */
-  match(packet: Float32Array): AlignMatch | null {
+  locate(packet: Float32Array, allowSearch = true): AlignMatch | null {
     let energy = 0;
     for (let i = 0; i < packet.length; i++) energy += packet[i]! * packet[i]!;
-    if (Math.sqrt(energy / packet.length) < SILENCE_RMS) {
-      this.silent += 1;
-      return null;
-    }
-    let found: AlignMatch | null = null;
+    if (Math.sqrt(energy / packet.length) < SILENCE_RMS) return null;
     if (this.lastOffset !== null) {
-      // usually the next packet of content; a dropped packet or two on the way shows as a jump of whole packets
-      for (const skip of [1, 2, 3, 0, 4]) {
+      // usually the next packet of content; a dropped packet or two on the way shows as a jump of whole packets.
+      // Never the same or earlier content: the server does not repeat output, so a match there would be a false
+      // lock on repeated music (loops), and is not considered
+      for (const skip of [1, 2, 3, 4, 5]) {
         const center = this.lastOffset + skip * this.packetSamples;
         const m = this.bestIn(packet, energy, center - this.trackRadius, center + this.trackRadius, 1);
         if (m.correlation < this.minCorrelation) continue;
         // lossy coding wobbles the peak by a sample or so: prefer the exact whole-packet step when it is as good,
         // so contiguous content never reads as a 1-sample gap or overlap
         const exact = this.correlationAt(packet, energy, center);
-        found = exact >= m.correlation - 0.05 ? { offset: center, correlation: exact } : m;
-        break;
+        return exact >= m.correlation - 0.05 ? { offset: center, correlation: exact } : m;
       }
     }
-    if (found === null) {
-      const m = this.search(packet, energy);
-      if (m.correlation >= this.minCorrelation) found = m;
+    if (!allowSearch) return null;
+    const m = this.search(packet, energy, this.lastOffset === null ? this.base : this.lastOffset + 1);
+    if (m.correlation < this.minCorrelation) return null;
+    if (this.lastOffset !== null) {
+      // output content moves in whole packets: snap a found jump onto the packet grid when that fits as well
+      const packets = Math.round((m.offset - this.lastOffset) / this.packetSamples);
+      const snapped = this.lastOffset + packets * this.packetSamples;
+      if (packets >= 1 && Math.abs(snapped - m.offset) <= SNAP_SAMPLES) {
+        const c = this.correlationAt(packet, energy, snapped);
+        if (c >= m.correlation - 0.05) return { offset: snapped, correlation: c };
+      }
     }
+    return m;
+  }
+
+  /** Commits a located packet: the next search starts after it. */
+  accept(match: AlignMatch): void {
+    this.lastOffset = match.offset;
+  }
+
+  /** locate + accept, counting silent and unmatched packets. */
+  match(packet: Float32Array): AlignMatch | null {
+    const found = this.locate(packet);
     if (found === null) {
-      this.unmatched += 1;
+      if (isSilent(packet)) this.silent += 1;
+      else this.unmatched += 1;
       return null;
     }
-    this.lastOffset = found.offset;
+    this.accept(found);
     return found;
   }
+}
+
+export function isSilent(packet: Float32Array): boolean {
+  let energy = 0;
+  for (let i = 0; i < packet.length; i++) energy += packet[i]! * packet[i]!;
+  return Math.sqrt(energy / packet.length) < SILENCE_RMS;
 }

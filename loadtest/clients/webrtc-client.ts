@@ -8,7 +8,7 @@ import { OpusDecoder } from 'opus-decoder';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDataChannel, type RTCRtpTransceiver } from 'werift';
 import type { ServerMessage } from '../../server/protocol/messages.ts';
 import { OpusFrameEncoder } from '../../server/transport/webrtc/opus-egress.ts';
-import { ContentAligner } from './content-aligner.ts';
+import { ContentAligner, type AlignMatch } from './content-aligner.ts';
 import { LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady } from './types.ts';
 
 export const WEBRTC_RATE_HZ = 48000;
@@ -16,6 +16,12 @@ export const WEBRTC_PACKET_SAMPLES = 960;
 const READY_TIMEOUT_MS = 15_000;
 /** After the last input packet, how long to keep receiving before hanging up (the tail is still in flight). */
 const TAIL_MS = 600;
+
+function sumOf(x: Float32Array, y: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! + y[i]!;
+  return out;
+}
 
 export function webrtcUrlFor(streamUrl: string): string {
   const u = new URL(streamUrl);
@@ -30,7 +36,13 @@ interface Lane {
   decoder: OpusDecoder<48000>;
   firstTimestamp: number | null;
   lastSequence: number | null;
+  /** Decoded packets (mono) waiting for their partner on the other lane, by slot. */
+  pending: Map<number, { mono: Float32Array; recvMs: number }>;
+  maxSlot: number;
 }
+
+/** Most packets a lane holds while waiting for the other lane (beyond this the oldest is given up). */
+const MAX_PENDING = 50;
 
 class WebRtcLoadSession implements LoadSession {
   readonly transport = 'webrtc' as const;
@@ -44,9 +56,11 @@ class WebRtcLoadSession implements LoadSession {
   private lastStats: Extract<ServerMessage, { type: 'stats' }> | null = null;
   private ended = false;
   private failure: LoadClientError | null = null;
-  /** Per slot: decoded mono sum so far, how many lanes contributed, latest receive time. */
-  private readonly slots = new Map<number, { mix: Float32Array; lanes: number; recvMs: number }>();
+  /** Lane-1 slot minus lane-0 slot of the packets that belong together (see pair()). */
+  private laneSkew = 0;
   lostPackets = 0;
+  /** Lane-0 packets given up: silence (underrun fillers) or no partner that sums to sent input. */
+  unpairedPackets = 0;
 
   constructor(
     private readonly pc: RTCPeerConnection,
@@ -93,21 +107,61 @@ class WebRtcLoadSession implements LoadSession {
     const left = decoded[0];
     if (left === undefined || left.length !== WEBRTC_PACKET_SAMPLES) return;
     const right = decoded[1] ?? left;
-    const entry = this.slots.get(slot) ?? { mix: new Float32Array(WEBRTC_PACKET_SAMPLES), lanes: 0, recvMs: 0 };
-    for (let i = 0; i < WEBRTC_PACKET_SAMPLES; i++) entry.mix[i]! += 0.5 * (left[i]! + right[i]!);
-    entry.lanes += 1;
-    entry.recvMs = Math.max(entry.recvMs, recvMs);
-    this.slots.set(slot, entry);
-    if (entry.lanes < this.lanes.length) return;
-    this.slots.delete(slot);
-    for (const stale of this.slots.keys()) if (stale < slot - 50) this.slots.delete(stale);
-    const match = this.aligner.match(entry.mix);
-    if (match === null) return;
-    // the packet is input [offset, offset + 960): report it as an output frame at that offset (one hop = one packet)
-    this.handlers.onOutputFrame(
-      { kind: 'webrtc', sequence: slot, sampleOffset: Math.max(0, match.offset), sampleCount: WEBRTC_PACKET_SAMPLES, sampleRateHz: WEBRTC_RATE_HZ },
-      entry.recvMs,
-    );
+    const mono = new Float32Array(WEBRTC_PACKET_SAMPLES);
+    for (let i = 0; i < WEBRTC_PACKET_SAMPLES; i++) mono[i] = 0.5 * (left[i]! + right[i]!);
+    lane.pending.set(slot, { mono, recvMs });
+    lane.maxSlot = Math.max(lane.maxSlot, slot);
+    this.pair();
+  }
+
+  /**
+   * Pairs each vocals packet with the accompaniment packet of the same content. The server paces each track from its
+   * own queue, so an underrun on one track (silence sent) shifts it against the other by whole packets: the partner
+   * is found by trying nearby slots, and a pairing counts only when the sum is a copy of sent input.
+   */
+  private pair(): void {
+    const [a, b] = this.lanes as [Lane, Lane];
+    for (const n of [...a.pending.keys()].sort((x, y) => x - y)) {
+      const pa = a.pending.get(n)!;
+      const skews = [this.laneSkew, this.laneSkew + 1, this.laneSkew - 1, this.laneSkew + 2, this.laneSkew - 2];
+      let waiting = false;
+      let best: { skew: number; match: AlignMatch; pb: { recvMs: number } } | null = null;
+      for (const skew of skews) {
+        const pb = b.pending.get(n + skew);
+        if (pb === undefined) {
+          if (n + skew > b.maxSlot) waiting = true;
+          continue;
+        }
+        const match = this.aligner.locate(sumOf(pa.mono, pb.mono), false);
+        // the best-correlating partner wins: where the vocals are near silent every partner looks plausible, so
+        // the first acceptable one could be the wrong one; the current pairing keeps ties
+        if (match !== null && (best === null || match.correlation > best.match.correlation + 0.002)) best = { skew, match, pb };
+      }
+      if (best === null && !waiting) {
+        // lost track (or a jump): one full search, for the current pairing only (it is costly)
+        const pb = b.pending.get(n + this.laneSkew);
+        const match = pb === undefined ? null : this.aligner.locate(sumOf(pa.mono, pb.mono), true);
+        if (pb !== undefined && match !== null) best = { skew: this.laneSkew, match, pb };
+      }
+      const paired = best !== null && !(waiting && best.skew !== this.laneSkew);
+      if (best !== null && paired) {
+        this.aligner.accept(best.match);
+        a.pending.delete(n);
+        b.pending.delete(n + best.skew);
+        this.laneSkew = best.skew;
+        // the packet pair is input [offset, offset + 960): report it as an output frame at that offset
+        this.handlers.onOutputFrame(
+          { kind: 'webrtc', sequence: n, sampleOffset: Math.max(0, best.match.offset), sampleCount: WEBRTC_PACKET_SAMPLES, sampleRateHz: WEBRTC_RATE_HZ },
+          Math.max(pa.recvMs, best.pb.recvMs),
+        );
+      }
+      if (paired) continue;
+      if (waiting && a.pending.size <= MAX_PENDING) break; // its partner may still arrive: keep order
+      a.pending.delete(n);
+      this.unpairedPackets += 1;
+    }
+    const oldestA = Math.min(...a.pending.keys(), a.maxSlot + 1);
+    for (const slot of b.pending.keys()) if (slot < oldestA + this.laneSkew - 2) b.pending.delete(slot);
   }
 
   sendAudio(planar: Float32Array[]): number | null {
@@ -180,7 +234,7 @@ export const connectWebRtc: Connector = async (url, start, handlers, clock) => {
   let session: WebRtcLoadSession | null = null;
   for (const [i, transceiver] of receivers.entries()) {
     const decoder = new OpusDecoder({ sampleRate: WEBRTC_RATE_HZ, channels: 2 });
-    lanes.push({ kind: '', decoder, firstTimestamp: null, lastSequence: null });
+    lanes.push({ kind: '', decoder, firstTimestamp: null, lastSequence: null, pending: new Map(), maxSlot: -1 });
     transceiver.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => session?.onRtp(lanes[i]!, rtp, clock())));
   }
   try {
