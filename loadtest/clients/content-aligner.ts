@@ -27,6 +27,8 @@ export class ContentAligner {
   private base = 0;
   private length = 0;
   private lastOffset: number | null = null;
+  /** Exclusive end of the input a packet may come from during the current locate() (it cannot precede its input). */
+  private limit = Number.POSITIVE_INFINITY;
   unmatched = 0;
   silent = 0;
 
@@ -59,7 +61,7 @@ export class ContentAligner {
 
   private correlationAt(packet: Float32Array, packetEnergy: number, offset: number): number {
     const start = offset - this.base;
-    if (start < 0 || start + packet.length > this.length) return Number.NEGATIVE_INFINITY;
+    if (start < 0 || start + packet.length > this.length || offset + packet.length > this.limit) return Number.NEGATIVE_INFINITY;
     const h = this.history;
     let xy = 0;
     let yy = 0;
@@ -87,7 +89,8 @@ export class ContentAligner {
     for (let i = 0; i < n; i++) for (let k = 0; k < DECIMATE; k++) pd[i]! += packet[i * DECIMATE + k]!;
     let pdEnergy = 0;
     for (let i = 0; i < n; i++) pdEnergy += pd[i]! * pd[i]!;
-    const hd = new Float32Array(Math.floor(this.length / DECIMATE));
+    const usable = Math.min(this.length, this.limit - this.base);
+    const hd = new Float32Array(Math.max(0, Math.floor(usable / DECIMATE)));
     for (let i = 0; i < hd.length; i++) for (let k = 0; k < DECIMATE; k++) hd[i]! += this.history[i * DECIMATE + k]!;
     let bestLag = 0;
     let bestC = Number.NEGATIVE_INFINITY;
@@ -112,9 +115,11 @@ export class ContentAligner {
 
   /**
    * Where a packet (mono sum of the output tracks) sits in the input, without committing to it: null when it is
-   * silence (an underrun filler, a silent passage) or matches nothing well enough.
+   * silence (an underrun filler, a silent passage) or matches nothing well enough. `sentBefore`: input samples sent
+   * when the packet arrived — content after that cannot be in it, which rules out false locks on repeated music.
    */
-  locate(packet: Float32Array, allowSearch = true): AlignMatch | null {
+  locate(packet: Float32Array, allowSearch = true, sentBefore = Number.POSITIVE_INFINITY): AlignMatch | null {
+    this.limit = sentBefore;
     let energy = 0;
     for (let i = 0; i < packet.length; i++) energy += packet[i]! * packet[i]!;
     if (Math.sqrt(energy / packet.length) < SILENCE_RMS) return null;

@@ -58,6 +58,8 @@ class WebRtcLoadSession implements LoadSession {
   private failure: LoadClientError | null = null;
   /** Lane-1 slot minus lane-0 slot of the packets that belong together (see pair()). */
   private laneSkew = 0;
+  /** Send time of every input packet, in order: how much input existed at a given time. */
+  private readonly inputSendMs: number[] = [];
   lostPackets = 0;
   /** Lane-0 packets given up: silence (underrun fillers) or no partner that sums to sent input. */
   unpairedPackets = 0;
@@ -114,6 +116,19 @@ class WebRtcLoadSession implements LoadSession {
     this.pair();
   }
 
+  /** Input samples sent at or before `timeMs`. */
+  private samplesSentBy(timeMs: number): number {
+    const times = this.inputSendMs;
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! <= timeMs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * WEBRTC_PACKET_SAMPLES;
+  }
+
   /**
    * Pairs each vocals packet with the accompaniment packet of the same content. The server paces each track from its
    * own queue, so an underrun on one track (silence sent) shifts it against the other by whole packets: the partner
@@ -132,7 +147,7 @@ class WebRtcLoadSession implements LoadSession {
           if (n + skew > b.maxSlot) waiting = true;
           continue;
         }
-        const match = this.aligner.locate(sumOf(pa.mono, pb.mono), false);
+        const match = this.aligner.locate(sumOf(pa.mono, pb.mono), false, this.samplesSentBy(Math.min(pa.recvMs, pb.recvMs)));
         // the best-correlating partner wins: where the vocals are near silent every partner looks plausible, so
         // the first acceptable one could be the wrong one; the current pairing keeps ties
         if (match !== null && (best === null || match.correlation > best.match.correlation + 0.002)) best = { skew, match, pb };
@@ -140,7 +155,7 @@ class WebRtcLoadSession implements LoadSession {
       if (best === null && !waiting) {
         // lost track (or a jump): one full search, for the current pairing only (it is costly)
         const pb = b.pending.get(n + this.laneSkew);
-        const match = pb === undefined ? null : this.aligner.locate(sumOf(pa.mono, pb.mono), true);
+        const match = pb === undefined ? null : this.aligner.locate(sumOf(pa.mono, pb.mono), true, this.samplesSentBy(Math.min(pa.recvMs, pb.recvMs)));
         if (pb !== undefined && match !== null) best = { skew: this.laneSkew, match, pb };
       }
       const paired = best !== null && !(waiting && best.skew !== this.laneSkew);
@@ -174,6 +189,7 @@ class WebRtcLoadSession implements LoadSession {
     this.aligner.pushInput(mono);
     const payload = this.encoder.encode([left, right]);
     const t = this.clock();
+    this.inputSendMs.push(t);
     this.mic.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: this.sequence, timestamp: this.timestamp }), payload));
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + WEBRTC_PACKET_SAMPLES) >>> 0;
