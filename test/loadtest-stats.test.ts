@@ -215,6 +215,11 @@ t.test('content aligner: finds a packet in the sent input, follows it, sees jump
   t.equal(aligner.match(noise(960, 99, 0.5)), null, 'content that was never sent matches nothing');
   t.equal(aligner.unmatched, 1);
   t.ok(aligner.match(packetAt(30_000, 13))!.correlation > 0.9, 'relocks after losing track');
+  t.equal(aligner.match(packetAt(20_000, 16)), null, 'earlier content is never matched again (the server does not repeat output)');
+  const fresh = new ContentAligner(960, 48000);
+  for (let i = 0; i < input.length; i += 960) fresh.pushInput(input.subarray(i, i + 960));
+  t.equal(fresh.locate(packetAt(20_000, 17), true, 20_959), null, 'content sent after the packet arrived is not a candidate');
+  t.equal(fresh.locate(packetAt(20_000, 17), true, 20_960)?.offset, 20_000);
   // history is bounded: old input is forgotten
   const small = new ContentAligner(960, 4800);
   for (let i = 0; i < input.length; i += 960) small.pushInput(input.subarray(i, i + 960));
