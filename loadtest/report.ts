@@ -57,6 +57,9 @@ function stepSection(step: StepResult): string {
     '| latency per output hop (ms) | hops | p50 | p90 | p99 | p99.9 | max |',
     '|---|---:|---:|---:|---:|---:|---:|',
     latencyRow('end-to-end', step.e2eMs),
+    ...(step.byTransport.websocket > 0 && step.byTransport.webrtc > 0
+      ? [latencyRow('end-to-end, WebSocket', step.e2eByTransportMs.websocket), latencyRow('end-to-end, WebRTC (per 20 ms packet)', step.e2eByTransportMs.webrtc)]
+      : []),
     latencyRow('server-added', step.serverAddedMs),
     '',
     `- model ${step.models.join(', ') || '–'}; algorithmic latency ${f1(step.algorithmicLatencyMs)} ms; transport RTT (median of per-session minimum) ${f1(step.transportRttMs)} ms`,

@@ -242,16 +242,19 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
 
   const e2e = new SampleBuffer(1 << 16);
   const serverAdded = new SampleBuffer(1 << 16);
-  for (const tracker of trackers) {
+  const e2eByTransport: Record<TransportKind, SampleBuffer> = { websocket: new SampleBuffer(), webrtc: new SampleBuffer() };
+  for (const [index, tracker] of trackers.entries()) {
     if (!tracker) continue;
     e2e.pushAll(tracker.e2eMs);
     serverAdded.pushAll(tracker.serverMs);
+    e2eByTransport[outcomes[index]!.transport].pushAll(tracker.e2eMs);
   }
   const lag = sortedCopy(sendLag.view());
   return aggregateStep({
     outcomes,
     e2e,
     serverAdded,
+    e2eByTransport,
     audioSeconds: opts.durationS,
     wallSeconds: (clock() - stepStartMs) / 1000,
     lateThresholdMs: opts.lateThresholdMs,

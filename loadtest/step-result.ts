@@ -44,6 +44,8 @@ export interface StepResult {
   /** Distinct models the sessions ran on. */
   models: string[];
   e2eMs: LatencySummary;
+  /** End-to-end latency per transport (WebRTC adds Opus coding and the server's packet pacing). */
+  e2eByTransportMs: Record<TransportKind, LatencySummary>;
   serverAddedMs: LatencySummary;
   /** Median over sessions of the minimum ping RTT. */
   transportRttMs: number | null;
@@ -67,6 +69,7 @@ function median(values: number[]): number | null {
 export function aggregateStep(args: {
   outcomes: SessionOutcome[];
   e2e: SampleBuffer;
+  e2eByTransport: Record<TransportKind, SampleBuffer>;
   serverAdded: SampleBuffer;
   audioSeconds: number;
   wallSeconds: number;
@@ -125,6 +128,7 @@ export function aggregateStep(args: {
     algorithmicLatencyMs: median(outcomes.map((o) => o.algorithmicLatencyMs ?? Number.NaN)),
     models: [...new Set(outcomes.map((o) => o.modelName).filter((n): n is string => n !== null))].sort(),
     e2eMs: summarize(args.e2e.view()),
+    e2eByTransportMs: { websocket: summarize(args.e2eByTransport.websocket.view()), webrtc: summarize(args.e2eByTransport.webrtc.view()) },
     serverAddedMs: summarize(args.serverAdded.view()),
     transportRttMs: median(outcomes.map((o) => o.measurement?.minRttMs ?? Number.NaN)),
     lateHops,

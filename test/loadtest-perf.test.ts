@@ -24,6 +24,7 @@ function step(streams: number, p99: number, pass: boolean, webrtc = 0): StepResu
     algorithmicLatencyMs: 17.4,
     models: ['lstm'],
     e2eMs: { ...e2e, p99Ms: p99 },
+    e2eByTransportMs: { websocket: e2e, webrtc: summarize([]) },
     serverAddedMs: e2e,
     transportRttMs: 0.2,
     lateHops: 0,

@@ -168,6 +168,8 @@ t.test('WebRTC session: Opus in 20 ms packets, output packets located in the inp
   const located = result.received.samplesByKind['webrtc'] ?? 0;
   t.ok(located >= 960 * 20, `${located / 960} output packets located in the sent input`);
   t.equal(result.e2eMs.count, located / 960, 'one latency per located packet');
+  t.equal(result.e2eByTransportMs.webrtc.count, result.e2eMs.count);
+  t.equal(result.e2eByTransportMs.websocket.count, 0);
   t.ok(result.e2eMs.minMs > 0, 'a packet never arrives before its input was sent');
   t.ok(result.transportRttMs !== null, 'ping over the DataChannel');
 });
