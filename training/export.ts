@@ -4,13 +4,15 @@
  * Writes model.onnx + manifest.json + golden/ (see training/export/write-model.ts) from a training checkpoint, and
  * optionally copies the checkpoint (weights + optimizer + sampler state) next to it so a later session can resume.
  */
-import { cp, readFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { parseManifest } from '../server/inference/model-manifest.ts';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from './backend.ts';
 import { exportRandomModel } from './export/random-model.ts';
 import { exportModel } from './export/write-model.ts';
 import { writeModelCard } from './export/model-card.ts';
+import { applyMaskTemperature, calibrate, type CalibrationResult } from './export/calibrate.ts';
 import { createModel } from './model/model.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
 
@@ -18,6 +20,32 @@ const DESCRIPTIONS = {
   lstm: 'Causal Open-Unmix (unidirectional LSTM) with a vocal-activity head; vocals mask, accompaniment = 1 − mask',
   unet: 'Short-context U-Net (depthwise-separable convs, ASPP) over the last frames, with a vocal-activity head',
 };
+
+/** The eval's aggregate table (per-track records stay in results/). */
+async function readEvalScores(path: string | undefined): Promise<Record<string, unknown>> {
+  if (path === undefined) return {};
+  const scores = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  return {
+    data: scores['data'],
+    createdAt: scores['createdAt'],
+    tracks: Array.isArray(scores['tracks']) ? scores['tracks'].length : undefined,
+    aggregate: scores['aggregate'],
+    note: 'medians over tracks, streaming engine (npm run eval)',
+  };
+}
+
+/** Adds eval scores (and notes) to an already exported model: manifest.eval and README.md, weights untouched. */
+async function attachEval(dir: string, evalJson: string | undefined, evalMd: string | undefined, notes: string | undefined): Promise<void> {
+  const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  const updated = parseManifest({ ...manifest, eval: await readEvalScores(evalJson) });
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(updated, null, 2)}\n`);
+  await writeModelCard(dir, {
+    manifest: updated,
+    ...(evalMd !== undefined ? { evalMarkdown: await readFile(evalMd, 'utf8') } : {}),
+    ...(notes !== undefined ? { notes: await readFile(notes, 'utf8') } : {}),
+  });
+  console.log(`attached eval scores to ${dir}`);
+}
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -30,10 +58,13 @@ async function main(): Promise<void> {
       'eval-md': { type: 'string' },
       notes: { type: 'string' },
       random: { type: 'string' },
+      'attach-eval': { type: 'string' },
       seed: { type: 'string', default: '1' },
       'hidden-size': { type: 'string' },
       'with-checkpoint': { type: 'boolean', default: false },
-      'vad-threshold': { type: 'string', default: '0.5' },
+      'vad-threshold': { type: 'string' },
+      calibrate: { type: 'string' },
+      'calibrate-seconds': { type: 'string', default: '30' },
     },
   });
   const out = values.out;
@@ -47,6 +78,10 @@ async function main(): Promise<void> {
     console.log(`wrote untrained ${m.arch} model "${m.name}" to ${out}`);
     return;
   }
+  if (values['attach-eval'] !== undefined) {
+    await attachEval(values['attach-eval'], values.eval, values['eval-md'], values.notes);
+    return;
+  }
   const runDir = positionals[0];
   if (runDir === undefined) throw new Error('give the run directory, e.g. runs/lstm-1024');
   const backend = await initBackend(undefined, console.log);
@@ -55,24 +90,22 @@ async function main(): Promise<void> {
   const cfg = ckpt.header.config;
   const model = createModel(cfg, 0);
   model.params.load(ckpt.params);
+  let calibration: CalibrationResult | undefined;
+  if (values.calibrate !== undefined) {
+    calibration = await calibrate(model, values.calibrate, 'valid', Number(values['calibrate-seconds']), [1, 1.5, 2, 2.5, 3, 4]);
+    console.log(`calibration on ${values.calibrate}/valid: ${JSON.stringify(calibration)}`);
+    applyMaskTemperature(model, calibration.temperature);
+  }
   const p = ckpt.header.progress;
   const opts = ckpt.header.options;
-  // The eval's aggregate table (per-track records stay in results/).
-  const scores = values.eval !== undefined ? (JSON.parse(await readFile(values.eval, 'utf8')) as Record<string, unknown>) : undefined;
-  const evalScores: Record<string, unknown> = scores === undefined ? {} : {
-    data: scores['data'],
-    createdAt: scores['createdAt'],
-    tracks: Array.isArray(scores['tracks']) ? scores['tracks'].length : undefined,
-    aggregate: scores['aggregate'],
-    note: 'medians over tracks, streaming engine (npm run eval)',
-  };
+  const evalScores = await readEvalScores(values.eval);
   const name = values.name ?? basename(out);
   const manifest = await exportModel(
     {
       model,
       name,
       description: DESCRIPTIONS[cfg.arch],
-      vadThreshold: Number(values['vad-threshold']),
+      vadThreshold: values['vad-threshold'] !== undefined ? Number(values['vad-threshold']) : (calibration?.vadThreshold ?? 0.5),
       training: {
         data: opts['data'],
         steps: p.step,
@@ -86,6 +119,7 @@ async function main(): Promise<void> {
         bestValidLoss: Number.isFinite(p.bestValidLoss) ? p.bestValidLoss : null,
         lastEpoch: p.history[p.history.length - 1] ?? null,
         checkpoint: values.which,
+        calibration: calibration ?? null,
         backend: `tfjs ${String(opts['backend'] ?? backend.tfBackend)}`,
         history: p.history.map((h) => ({ epoch: h.epoch, step: h.step, train: h.trainLoss, valid: h.validLoss, lr: h.lr })),
       },

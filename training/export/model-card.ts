@@ -18,13 +18,20 @@ function fmt(n: unknown, digits = 4): string {
   return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : String(n ?? '—');
 }
 
+/** The eval's summary (its per-track section stays in results/), headings demoted under this card's. */
+function evalSummary(markdown: string | undefined): string | undefined {
+  if (markdown === undefined) return undefined;
+  const cut = markdown.indexOf('## Per track');
+  return (cut >= 0 ? markdown.slice(0, cut) : markdown).trim().replace(/^# /gm, '### ');
+}
+
 export function modelCard({ manifest: m, evalMarkdown, notes }: ModelCardInput): string {
   const t = m.training as Record<string, unknown>;
   const cfg = (t['config'] ?? {}) as Record<string, unknown>;
   const latencyMs = (1000 * m.latencySamples) / m.sampleRateHz;
   const arch =
     m.arch === 'lstm'
-      ? `causal Open-Unmix: |STFT| → crop to ${String(cfg['cropBins'])} bins (≈16 kHz) → per-bin standardisation → fc + BN + tanh → ${String(cfg['layers'])} unidirectional LSTM layers (H = ${String(cfg['hiddenSize'])}) → skip → fc + BN + relu → fc + BN → sigmoid mask over all ${m.bins} bins; VAD = sigmoid(linear(LSTM output)) per frame`
+      ? `causal Open-Unmix: STFT magnitude → crop to ${String(cfg['cropBins'])} bins (≈16 kHz) → per-bin standardisation → fc + BN + tanh → ${String(cfg['layers'])} unidirectional LSTM layers (H = ${String(cfg['hiddenSize'])}) → skip → fc + BN + relu → fc + BN → sigmoid mask over all ${m.bins} bins; VAD = sigmoid(linear(LSTM output)) per frame`
       : `short-context U-Net over the last ${String(cfg['contextFrames'])} frames of log(1 + |X|) (${String(cfg['cropBins'])} bins): depthwise-separable encoder (${String((cfg['encoderChannels'] as number[] | undefined)?.join('/'))} channels), ASPP bottleneck (dilations ${String((cfg['asppDilations'] as number[] | undefined)?.join('/'))}), light decoder for the newest frame, sigmoid mask; VAD = F×c filter over the last decoder map`;
   const lines = [
     `# ${m.name}`,
@@ -55,7 +62,7 @@ export function modelCard({ manifest: m, evalMarkdown, notes }: ModelCardInput):
     '',
     '## Evaluation (streaming engine, synthetic test set)',
     '',
-    evalMarkdown?.trim() ?? '_Not evaluated yet: run `npm run eval -- --model ' + m.name + '`._',
+    evalSummary(evalMarkdown) ?? '_Not evaluated yet: run `npm run eval -- --model ' + m.name + '`._',
     '',
   ];
   if (notes !== undefined) lines.push('## Where it stands', '', notes.trim(), '');
