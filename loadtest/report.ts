@@ -67,6 +67,7 @@ function stepSection(step: StepResult): string {
     `- sent ${step.sent.frames} frames / ${step.sent.samples} samples; received ${step.received.frames} frames (${kinds || 'none'})`,
     `- server done totals: input ${step.serverTotals.inputSamples}, output ${step.serverTotals.outputSamples} samples per kind, server-counted late hops ${step.serverTotals.lateFrames}`,
     `- continuity: ${step.continuity.gaps} gaps (${step.continuity.missingSamples} samples missing), ${step.continuity.overlaps} overlaps, ${step.continuity.missingSequences} frames missing by sequence; late hops (> ${f1(step.lateThresholdMs)} ms e2e) ${step.lateHops}`,
+    `- 1-minute load average at the end of the step: ${f1(step.loadAverage1m)}`,
     `- generator health: event-loop delay p99 ${f1(step.generator.eventLoopDelayP99Ms)} ms, send lag p99 ${f1(step.generator.sendLagP99Ms)} / max ${f1(step.generator.sendLagMaxMs)} ms` +
       (step.generator.eventLoopDelayP99Ms > GENERATOR_LAG_WARN_MS || step.generator.sendLagP99Ms > GENERATOR_LAG_WARN_MS
         ? ` — **the generator itself was late**: its receive timestamps lag too, so these latencies are pessimistic (run it on another machine; --client ws-raw is the lighter client)`

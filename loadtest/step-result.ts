@@ -1,4 +1,5 @@
-/** One load step's numbers, aggregated from the per-session trackers (pure). */
+/** One load step's numbers, aggregated from the per-session trackers (pure but for the load average it records). */
+import { loadavg } from 'node:os';
 import type { ServerMetricsSummary } from './metrics/scraper.ts';
 import type { StepVerdict } from './ramp.ts';
 import type { ContinuityCounts, SessionMeasurement } from './session-tracker.ts';
@@ -55,6 +56,8 @@ export interface StepResult {
   untimedHops: number;
   continuity: ContinuityCounts;
   generator: GeneratorHealth;
+  /** 1-minute load average of the generator's machine at the end of the step (the server's too, when local). */
+  loadAverage1m: number;
   server: (ServerMetricsSummary & { lastError?: string }) | null;
   cdf: CdfPoint[];
   verdict?: StepVerdict;
@@ -136,6 +139,7 @@ export function aggregateStep(args: {
     untimedHops,
     continuity,
     generator: args.generator,
+    loadAverage1m: loadavg()[0] ?? Number.NaN,
     server: args.server,
     cdf: empiricalCdf(args.e2e.view()),
   };

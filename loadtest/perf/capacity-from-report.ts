@@ -19,6 +19,7 @@ export async function readCapacity(reportPath: string, modelName: string): Promi
     sloP99Ms: report.ramp.sloP99Ms,
     p99AtCapacityMs: atCapacity?.e2eMs.p99Ms ?? null,
     durationS: report.config.durationS,
+    maxLoadAverage1m: report.steps.some((s) => typeof s.loadAverage1m === 'number') ? Math.max(...report.steps.map((s) => s.loadAverage1m ?? 0)) : null,
     command: report.command,
     date: report.date,
     reportPath,

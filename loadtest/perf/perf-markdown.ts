@@ -51,6 +51,17 @@ function scalingSection(data: PerfData): string[] {
     '',
   ];
   if (best?.capacity) {
+    const shared = best.capacity.maxLoadAverage1m !== null && best.capacity.maxLoadAverage1m > data.machine.cores;
+    const engineRow = best.engine?.rows.filter((r) => r.batched).sort((x, y) => y.realTimeStreamsPerCore - x.realTimeStreamsPerCore)[0];
+    if (shared) {
+      lines.push(
+        `**Caveat:** the ramp ran while other work kept the ${data.machine.cores} cores busy (1-minute load average up to ${fx(best.capacity.maxLoadAverage1m, 1)}), so ${best.capacity.streams} streams is what *this shared machine* held, not what a dedicated node holds.` +
+          (engineRow
+            ? ` The engine itself needs ${fx(engineRow.usPerSessionHop)} µs per session-hop batched (${Math.floor(engineRow.realTimeStreamsPerCore)} real-time streams per core), so a dedicated ${data.machine.cores}-core node is bounded by about ${Math.floor(engineRow.realTimeStreamsPerCore * data.machine.cores)} streams before socket I/O and scheduling headroom — an upper bound from the bench, not a measurement; re-run the ramp on an idle node to size a fleet.`
+            : ''),
+        '',
+      );
+    }
     const perPod = best.capacity.streams;
     const target = Math.floor(perPod * 0.7);
     const bw = streamBandwidth(best.sampleRateHz, 2, 2);
@@ -101,7 +112,7 @@ export function renderPerformanceMarkdown(data: PerfData): string {
     const notes = [m.engineNote, m.capacityNote, m.offlineNote].filter((n): n is string => n !== undefined);
     if (m.capacity) {
       notes.unshift(
-        `capacity from \`${m.capacity.command}\` (${m.capacity.date}, ${m.capacity.durationS} s per step; p99 at capacity ${fx(m.capacity.p99AtCapacityMs)} ms; report \`${m.capacity.reportPath}\`)`,
+        `capacity from \`${m.capacity.command}\` (${m.capacity.date}, ${m.capacity.durationS} s per step; p99 at capacity ${fx(m.capacity.p99AtCapacityMs)} ms; 1-minute load average up to ${fx(m.capacity.maxLoadAverage1m, 1)}; report \`${m.capacity.reportPath}\`)`,
       );
     }
     if (m.engine) notes.push(`engine cost scope: ${m.engine.scope}`);

@@ -23,6 +23,8 @@ export interface CapacityFigure {
   sloP99Ms: number;
   p99AtCapacityMs: number | null;
   durationS: number;
+  /** Highest 1-minute load average seen at the end of a ramp step (shared cores make the figure pessimistic). */
+  maxLoadAverage1m: number | null;
   command: string;
   date: string;
   reportPath: string;
