@@ -194,3 +194,22 @@ t.test('pacer: every track gets one 20 ms packet per slot, contiguous RTP number
   t.ok(pacer.stats.droppedFrames >= 2, `a standing backlog is trimmed (${pacer.stats.droppedFrames} frames over both tracks)`);
   t.equal(pacer.stats.sentPackets % 2, 0, 'tracks stay in lockstep');
 });
+
+t.test('pacer: a slot where one track is not ready sends silence on all tracks, so they stay frame-aligned', async (t) => {
+  const { MediaStreamTrack } = await import('werift');
+  const { RtpPacer } = await import('../server/transport/webrtc/rtp-pacer.ts');
+  const tracks = new Map([
+    ['vocals', new MediaStreamTrack({ kind: 'audio' })],
+    ['accompaniment', new MediaStreamTrack({ kind: 'audio' })],
+  ] as const);
+  const pacer = new RtpPacer(tracks);
+  t.teardown(() => pacer.stop());
+  // The first push starts the clock and sends slot 0 at once, before the other track's block has been pushed.
+  pacer.push('vocals', [new Float32Array(3 * FRAME_SAMPLES)]);
+  t.equal(pacer.stats.underrunFrames, 2, 'slot 0: accompaniment not ready, both tracks send silence');
+  t.equal(pacer.stats.queuedMs, 60, 'vocals keep all three frames for the slots where accompaniment has its own');
+  pacer.push('accompaniment', [new Float32Array(3 * FRAME_SAMPLES)]);
+  while (pacer.stats.queuedMs > 0) await new Promise((r) => setTimeout(r, 10));
+  t.equal(pacer.stats.underrunFrames % 2, 0, 'underruns only ever happen on both tracks together');
+  t.equal(pacer.stats.sentPackets % 2, 0, 'every slot sent one packet per track');
+});

@@ -1,7 +1,8 @@
 /**
  * Sends the output tracks' 20 ms Opus packets on the wall clock. Frame n of every track leaves at t0 + n·20 ms
  * (t0 = when the first output arrived), whatever the rhythm in which the session produced the audio; when a track
- * has nothing ready at its slot, a silent frame keeps the RTP timeline continuous (counted as an underrun). If the
+ * has nothing ready at its slot, every track sends a silent frame (counted as underruns), which keeps the RTP
+ * timelines continuous and the tracks aligned frame for frame. If the
  * event loop stalled, up to `maxBurstFrames` overdue slots are caught up at once and the rest skipped (counted).
  * A queue that stays above `targetQueuedFrames` for `trimAfterSlots` slots (output arrived in a burst after a stall)
  * is trimmed by one frame, so a hiccup does not leave a standing delay for the rest of the stream.
@@ -122,8 +123,11 @@ export class RtpPacer<K extends string> {
       this.#stats.trimmedFrames += this.#lanes.size;
       this.#slotsOverTarget = 0;
     }
+    // The tracks are parts of one signal (vocals + accompaniment = input): a slot carries the same frame index on
+    // every track, so when any track is short all of them send silence and keep their frames for the next slot.
+    const ready = minQueued > 0;
     for (const lane of this.#lanes.values()) {
-      let frame = lane.queue.shift();
+      let frame = ready ? lane.queue.shift() : undefined;
       if (frame === undefined) {
         this.#stats.underrunFrames++;
         frame = this.#silence;
