@@ -162,13 +162,19 @@ t.test('SDK iterators: ordered, ended by the source, bounded', async (t) => {
   t.equal(src.listenerCount('n'), 0, 'an overflowed iterator unsubscribes');
 });
 
-t.test('pacer: every track gets one 20 ms packet per slot, contiguous RTP numbering, trims a standing backlog', async (t) => {
+/** The pacer class and a vocals + accompaniment pair of outgoing werift tracks. */
+async function pacerWithTracks() {
   const { MediaStreamTrack } = await import('werift');
   const { RtpPacer } = await import('../server/transport/webrtc/rtp-pacer.ts');
   const tracks = new Map([
     ['vocals', new MediaStreamTrack({ kind: 'audio' })],
     ['accompaniment', new MediaStreamTrack({ kind: 'audio' })],
   ] as const);
+  return { RtpPacer, tracks };
+}
+
+t.test('pacer: every track gets one 20 ms packet per slot, contiguous RTP numbering, trims a standing backlog', async (t) => {
+  const { RtpPacer, tracks } = await pacerWithTracks();
   const got = new Map<string, { seq: number; ts: number; marker: boolean }[]>([
     ['vocals', []],
     ['accompaniment', []],
@@ -196,12 +202,7 @@ t.test('pacer: every track gets one 20 ms packet per slot, contiguous RTP number
 });
 
 t.test('pacer: a slot where one track is not ready sends silence on all tracks, so they stay frame-aligned', async (t) => {
-  const { MediaStreamTrack } = await import('werift');
-  const { RtpPacer } = await import('../server/transport/webrtc/rtp-pacer.ts');
-  const tracks = new Map([
-    ['vocals', new MediaStreamTrack({ kind: 'audio' })],
-    ['accompaniment', new MediaStreamTrack({ kind: 'audio' })],
-  ] as const);
+  const { RtpPacer, tracks } = await pacerWithTracks();
   const pacer = new RtpPacer(tracks);
   t.teardown(() => pacer.stop());
   // The first push starts the clock and sends slot 0 at once, before the other track's block has been pushed.

@@ -50,6 +50,8 @@ export class Resampler {
   /** table[phase * taps + k] weights input sample floor(t) − k for output phase `phase`. */
   private readonly table: Float32Array;
   private readonly history: Float32Array[];
+  /** Reused scratch (history + chunk) so a steady stream allocates nothing here per push. */
+  private work = new Float32Array(0);
   private inputCount = 0;
   private outputCount = 0;
 
@@ -127,7 +129,7 @@ export class Resampler {
     for (let c = 0; c < this.channels; c++) {
       // Work buffer: the previous `taps` input samples, then this chunk.
       const hist = this.history[c]!;
-      const work = new Float32Array(this.taps + length);
+      const work = this.workBuffer(this.taps + length);
       work.set(hist, 0);
       work.set(chunk[c]!, this.taps);
       const o = out[c]!;
@@ -147,6 +149,11 @@ export class Resampler {
     this.inputCount += length;
     this.outputCount += count;
     return out;
+  }
+
+  private workBuffer(length: number): Float32Array {
+    if (this.work.length < length) this.work = new Float32Array(length);
+    return this.work.subarray(0, length);
   }
 
   /** Pushes the zeros that bring every input sample's delayed image out. */
