@@ -109,6 +109,12 @@ export const ERROR_CATALOG = {
     httpStatus: 429,
     retryable: true,
   },
+  LIVESTEM_ERR_RATE_LIMITED: {
+    message: 'too many messages on this connection (over the per-connection message rate limit)',
+    closeCode: 4429,
+    httpStatus: 429,
+    retryable: true,
+  },
   LIVESTEM_ERR_PAYLOAD_TOO_LARGE: {
     message: 'message larger than the per-message limit',
     closeCode: 1009,
