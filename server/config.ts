@@ -25,7 +25,10 @@ const OPTIONS = {
   maxLoad: { flag: 'max-load', env: 'LIVESTEM_MAX_LOAD', help: 'admission: refuse new sessions above this engine load (0..1)', kind: 'number' },
   maxMessageBytes: { flag: 'max-message-bytes', env: 'LIVESTEM_MAX_MESSAGE_BYTES', help: 'largest accepted WebSocket message', kind: 'int' },
   maxBufferedInputMs: { flag: 'max-buffered-input-ms', env: 'LIVESTEM_MAX_BUFFERED_INPUT_MS', help: 'audio received but not processed, per session, before INPUT_OVERRUN', kind: 'number' },
-  maxSendBufferBytes: { flag: 'max-send-buffer-bytes', env: 'LIVESTEM_MAX_SEND_BUFFER_BYTES', help: 'unsent output per session before SLOW_CONSUMER', kind: 'int' },
+  maxSendBufferBytes: { flag: 'max-send-buffer-bytes', env: 'LIVESTEM_MAX_SEND_BUFFER_BYTES', help: 'unsent output (every message kind) per session before SLOW_CONSUMER; reading pauses at a quarter', kind: 'int' },
+  maxControlMessagesPerSecond: { flag: 'max-control-messages-per-second', env: 'LIVESTEM_MAX_CONTROL_MESSAGES_PER_SECOND', help: 'text messages per connection per second (burst: one second) before RATE_LIMITED', kind: 'int' },
+  maxAudioMessagesPerSecond: { flag: 'max-audio-messages-per-second', env: 'LIVESTEM_MAX_AUDIO_MESSAGES_PER_SECOND', help: 'binary messages per connection per second (burst: one second) before RATE_LIMITED', kind: 'int' },
+  closeTimeoutMs: { flag: 'close-timeout-ms', env: 'LIVESTEM_CLOSE_TIMEOUT_MS', help: 'after the server closes a WebSocket, how long the peer has to answer before the socket is cut', kind: 'int' },
   idleTimeoutMs: { flag: 'idle-timeout-ms', env: 'LIVESTEM_IDLE_TIMEOUT_MS', help: 'close a session that sends nothing for this long', kind: 'int' },
   startTimeoutMs: { flag: 'start-timeout-ms', env: 'LIVESTEM_START_TIMEOUT_MS', help: 'time a new connection has to send start/resume', kind: 'int' },
   resumeGraceMs: { flag: 'resume-grace-ms', env: 'LIVESTEM_RESUME_GRACE_MS', help: 'how long a dropped session waits for resume', kind: 'int' },
@@ -53,6 +56,9 @@ export const configSchema = z
     maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     maxBufferedInputMs: z.number().min(50).default(1000),
     maxSendBufferBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    maxControlMessagesPerSecond: z.number().int().min(1).max(100_000).default(100),
+    maxAudioMessagesPerSecond: z.number().int().min(1).max(100_000).default(1000),
+    closeTimeoutMs: z.number().int().min(10).max(60_000).default(2000),
     idleTimeoutMs: z.number().int().min(100).default(30_000),
     startTimeoutMs: z.number().int().min(100).default(10_000),
     resumeGraceMs: z.number().int().min(0).default(30_000),
@@ -92,7 +98,14 @@ export function helpText(): string {
     lines.push(`  --${spec.flag.padEnd(24)} ${spec.env.padEnd(32)} ${spec.help} [default: ${shown}]`);
   }
   lines.push(`  ${'--help'.padEnd(26)} ${''.padEnd(32)} this text`);
-  lines.push('', '  LIVESTEM_API_KEY (env only): require this key (or a token from POST /v1/tokens) on every request.');
+  lines.push(
+    '',
+    '  LIVESTEM_API_KEY (env only, at least 16 characters): when set, requests need credentials:',
+    '    streams (GET /v1/stream, POST /v1/webrtc): Authorization: Bearer <key or token>, or ?token=<token>',
+    '      (a token from POST /v1/tokens, valid for one session; the key itself is never accepted in the URL);',
+    '    GET /metrics, GET /v1/models, POST /v1/tokens: Authorization: Bearer <key> (the key itself, not a token);',
+    '    GET /healthz, GET /readyz: open (probes; /readyz shows only its status without the key).',
+  );
   return lines.join('\n');
 }
 

@@ -8,6 +8,9 @@ import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
 import { webrtcPlugin } from './transport/webrtc/webrtc-plugin.ts';
 
+/** Beyond the drain and close deadlines: time for model sessions and plugins to release. */
+const EXIT_MARGIN_MS = 5000;
+
 async function main(): Promise<number> {
   let loaded: ReturnType<typeof loadConfig>;
   try {
@@ -52,6 +55,12 @@ async function main(): Promise<number> {
       }
       stopping = true;
       log.info('shutting down', { signal, drainTimeoutMs: config.drainTimeoutMs });
+      // The drain is bounded by its own deadlines; this is the backstop that makes exit unconditional.
+      const exitDeadlineMs = config.drainTimeoutMs + 2 * config.closeTimeoutMs + EXIT_MARGIN_MS;
+      setTimeout(() => {
+        log.error('shutdown did not finish in time: exiting anyway', { exitDeadlineMs });
+        resolve(1);
+      }, exitDeadlineMs).unref();
       server.drain(config.drainTimeoutMs).then(
         () => resolve(0),
         (err: unknown) => {

@@ -7,7 +7,7 @@
  * metrics, logger) and may claim HTTP requests the core routes do not know.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { AccessPolicy } from './auth/access-policy.ts';
 import type { ServerConfig } from './config.ts';
 import { Batcher, realTimers } from './inference/batcher.ts';
@@ -15,6 +15,7 @@ import { ModelRegistry, type LoadedModel } from './inference/model-registry.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { SUPPORTED_SAMPLE_RATES_HZ } from './protocol/messages.ts';
+import { INPUT_SAMPLE_LIMIT } from './protocol/pcm-codec.ts';
 import { warmRatePlans } from './pipeline/rate-plan.ts';
 import type { Connection, ConnectionHandler } from './session/connection.ts';
 import { LoadMonitor } from './session/load-monitor.ts';
@@ -122,11 +123,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         maxMessageBytes: config.maxMessageBytes,
         maxBufferedInputMs: config.maxBufferedInputMs,
         idleTimeoutMs: config.idleTimeoutMs,
+        startTimeoutMs: config.startTimeoutMs,
         resumeGraceMs: config.resumeGraceMs,
         resumeBufferMs: config.resumeBufferMs,
+        maxSendBufferBytes: config.maxSendBufferBytes,
+        maxControlMessagesPerSecond: config.maxControlMessagesPerSecond,
+        maxAudioMessagesPerSecond: config.maxAudioMessagesPerSecond,
+        inputSampleLimit: INPUT_SAMPLE_LIMIT,
       },
-      startTimeoutMs: config.startTimeoutMs,
-      maxSendBufferBytes: config.maxSendBufferBytes,
       lateFrameMs: config.lateFrameMs,
       maxFrameSamples: 8192,
     },
@@ -174,13 +178,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     for (const plugin of plugins) if (plugin.handle?.(req, res)) return;
     routes(req, res);
   });
+  // Every socket, upgraded or not, so shutdown can cut off peers that never finish a request or a close handshake.
+  const sockets = new Set<Socket>();
+  http.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const ws = new WsTransport(http, {
     maxMessageBytes: config.maxMessageBytes,
     heartbeatMs: config.heartbeatMs,
+    closeTimeoutMs: config.closeTimeoutMs,
     access,
     log,
     onConnection: (connection) => registry.open(connection),
-    onRejected: (code) => metrics.sessionsRejected.inc({ reason: code }),
+    onRejected: (code, remoteAddress) => {
+      metrics.sessionsRejected.inc({ reason: code });
+      log.info('stream refused', { code, remote: remoteAddress });
+    },
     control: controlRouter(plugins),
   });
   await listen(http, config.port, config.host);
@@ -191,10 +205,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await registry.closeAll();
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      // Sessions already sent done/error and a close frame: give those handshakes a moment so the last frames arrive.
+      await ws.close(config.closeTimeoutMs);
+      // Whatever is still open now (a stalled request body, a half-open socket, a peer ignoring close) is cut off.
+      for (const socket of sockets) socket.destroy();
       await Promise.all(plugins.map((p) => p.close?.()));
-      await ws.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await httpClosed;
       load.stop();
       await Promise.all([...served.values()].map((m) => m.batcher.idle()));
       await registryOfModels.close();

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, loadConfig } from '../server/config.ts';
+import { ConfigError, helpText, loadConfig } from '../server/config.ts';
 
 const load = (argv: string[], env: Record<string, string> = {}) => {
   const r = loadConfig(argv, env);
@@ -29,4 +29,14 @@ t.test('invalid values are refused with the field named', async (t) => {
   t.throws(() => load([], { LIVESTEM_API_KEY: 'short' }), /at least 16/);
   t.throws(() => load(['--resume-buffer-ms', '100', '--max-buffered-input-ms', '2000']), /resumeBufferMs/);
   t.same(loadConfig(['--help'], {}), { help: true });
+});
+
+t.test('--help states the auth rules the routes apply', async (t) => {
+  const help = helpText();
+  t.notMatch(help, /every request/, 'not all routes need the key');
+  t.match(help, /LIVESTEM_API_KEY/);
+  t.match(help, /GET \/metrics, GET \/v1\/models, POST \/v1\/tokens: Authorization: Bearer <key>/);
+  t.match(help, /GET \/healthz, GET \/readyz: open/);
+  t.match(help, /\?token=<token>/);
+  t.match(help, /never accepted in the URL/);
 });

@@ -44,6 +44,14 @@ class IdentityStream implements FrameModelStream {
   close(): void {}
 }
 
+/** Steps one macrotask later, so processing a backlog spans several event-loop turns (like a real model). */
+class SlowIdentityStream extends IdentityStream {
+  override async step(features: Float32Array) {
+    await new Promise((r) => setImmediate(r));
+    return super.step(features);
+  }
+}
+
 class FakeConnection implements Connection {
   readonly id = 'c1';
   readonly remoteAddress = 'test';
@@ -53,14 +61,19 @@ class FakeConnection implements Connection {
   closed: { code: number; reason: string } | undefined;
   bufferedBytes = 0;
   paused = false;
+  inputBackpressure = true;
+  /** A client that never reads: every byte sent stays queued. */
+  notReading = false;
   bind(handler: ConnectionHandler | undefined): void {
     this.handler = handler;
   }
   sendText(text: string): void {
     this.texts.push(JSON.parse(text) as Record<string, unknown>);
+    if (this.notReading) this.bufferedBytes += Buffer.byteLength(text);
   }
   sendBinary(bytes: Uint8Array): void {
     this.binaries.push(bytes);
+    if (this.notReading) this.bufferedBytes += bytes.byteLength;
   }
   close(code: number, reason: string): void {
     this.closed ??= { code, reason };
@@ -98,33 +111,54 @@ class ManualTimers implements SessionTimers {
   }
 }
 
-function setup(overrides: { maxSessions?: number; load?: number; maxBufferedInputMs?: number; maxSendBufferBytes?: number } = {}) {
+interface SetupOverrides {
+  maxSessions?: number;
+  load?: number;
+  maxBufferedInputMs?: number;
+  maxSendBufferBytes?: number;
+  maxControlMessagesPerSecond?: number;
+  maxAudioMessagesPerSecond?: number;
+}
+
+function setup(overrides: SetupOverrides = {}) {
   const timers = new ManualTimers();
+  const metrics = new Metrics();
   const registry = new SessionRegistry({
     settings: {
-      limits: { maxMessageBytes: 1 << 20, maxBufferedInputMs: overrides.maxBufferedInputMs ?? 1000, idleTimeoutMs: 5000, resumeGraceMs: 0, resumeBufferMs: 0 },
-      startTimeoutMs: 1000,
-      maxSendBufferBytes: overrides.maxSendBufferBytes ?? 8 << 20,
+      limits: {
+        maxMessageBytes: 1 << 20,
+        maxBufferedInputMs: overrides.maxBufferedInputMs ?? 1000,
+        idleTimeoutMs: 5000,
+        startTimeoutMs: 1000,
+        resumeGraceMs: 0,
+        resumeBufferMs: 0,
+        maxSendBufferBytes: overrides.maxSendBufferBytes ?? 8 << 20,
+        maxControlMessagesPerSecond: overrides.maxControlMessagesPerSecond ?? 100,
+        maxAudioMessagesPerSecond: overrides.maxAudioMessagesPerSecond ?? 1000,
+        inputSampleLimit: 32,
+      },
       lateFrameMs: 40,
       maxFrameSamples: 8192,
     },
     maxSessions: overrides.maxSessions ?? 4,
     maxLoad: 0.8,
-    metrics: new Metrics(),
+    metrics,
     log: createLogger({ level: 'error', write: () => undefined }),
     timers,
     models: {
       get: (name) =>
         name === 'identity'
           ? { manifest, createStream: () => new IdentityStream() }
-          : name === 'broken'
+          : name === 'slow'
+            ? { manifest, createStream: () => new SlowIdentityStream() }
+            : name === 'broken'
             ? { manifest, createStream: () => { throw new Error('model stream failed'); } }
             : undefined,
       defaultModel: 'identity',
     },
     load: () => overrides.load ?? 0,
   });
-  return { registry, timers };
+  return { registry, timers, metrics };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -160,7 +194,7 @@ t.test('identity model: vocals equal the input sample for sample, done after end
   t.equal(registry.activeCount, 0, 'released');
 });
 
-t.test('input backpressure: pause above half the buffer, INPUT_OVERRUN beyond it', async (t) => {
+t.test('input backpressure: pause above half the buffer; a message arriving while it is full is INPUT_OVERRUN', async (t) => {
   const { registry } = setup({ maxBufferedInputMs: 100 });
   const conn = new FakeConnection();
   registry.open(conn);
@@ -169,9 +203,144 @@ t.test('input backpressure: pause above half the buffer, INPUT_OVERRUN beyond it
   t.ok(conn.paused, 'paused reading above 50 ms');
   for (let i = 0; i < 50; i++) await settle();
   t.notOk(conn.paused, 'resumed once processed');
-  conn.handler!.onBinary(encodePcm([new Float32Array(1700), new Float32Array(1700)], 'f32le')); // 106 ms at once
-  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_INPUT_OVERRUN' });
+  const big = encodePcm([new Float32Array(2400), new Float32Array(2400)], 'f32le'); // 150 ms in one message
+  conn.handler!.onBinary(big);
+  t.equal(conn.json('error'), undefined, 'one message larger than the buffer is accepted (only the byte limit bounds a message)');
+  conn.handler!.onBinary(big);
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_INPUT_OVERRUN' }, 'the next one, sent while the buffer was full, is not');
   t.same(conn.closed, { code: 4429, reason: 'LIVESTEM_ERR_INPUT_OVERRUN' });
+});
+
+t.test('a transport without backpressure (RTP) drops its oldest input instead of failing, counted and reported', async (t) => {
+  const { registry, metrics } = setup({ maxBufferedInputMs: 100 });
+  const conn = new FakeConnection();
+  conn.inputBackpressure = false;
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify(start));
+  // 300 ms arrive before the engine gets a turn (a stall): the session keeps the newest 50 ms and carries on.
+  for (let i = 0; i < 15; i++) conn.handler!.onBinary(encodePcm([new Float32Array(320), new Float32Array(320)], 'f32le'));
+  t.equal(conn.json('error'), undefined, 'no error');
+  t.notOk(conn.paused, 'never paused (pausing RTP does nothing)');
+  const drops = conn.texts.filter((m) => m['type'] === 'input-dropped');
+  const total = drops.reduce((n, m) => n + (m['samples'] as number), 0);
+  t.ok(drops.length > 0, 'input-dropped reported to the client');
+  t.equal(drops.at(-1)?.['totalSamples'], total, 'running total');
+  const firstDrop = drops[0]?.['inputSampleOffset'] as number;
+  t.ok(firstDrop < 320, `the oldest queued input went first (from input sample ${firstDrop})`);
+  conn.handler!.onText(JSON.stringify({ type: 'end' }));
+  for (let i = 0; i < 200 && !conn.closed; i++) await settle();
+  const done = conn.json('done')!;
+  t.equal(done['inputDroppedSamples'], total, 'done reports the drop');
+  t.equal((done['inputSamples'] as number) + total, 15 * 320, 'processed + dropped = received');
+  t.equal(done['outputSamples'], done['inputSamples'], 'output stays contiguous and as long as what was processed');
+  const counted = (await metrics.registry.getSingleMetric('livestem_input_adjusted_samples_total')!.get()).values;
+  t.equal(counted.find((v) => v.labels['reason'] === 'dropped-overrun')?.value, total, 'and the metric counts it');
+});
+
+t.test('finite but huge f32 samples are clamped and counted; output stays finite', async (t) => {
+  const { registry } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify(start));
+  const huge = [new Float32Array(441).fill(3.4e38), new Float32Array(441).fill(-3.4e38)];
+  huge[0]![0] = 0.5;
+  huge[1]![0] = -0.25;
+  conn.handler!.onBinary(encodePcm(huge, 'f32le'));
+  conn.handler!.onText(JSON.stringify({ type: 'end' }));
+  for (let i = 0; i < 200 && !conn.closed; i++) await settle();
+  t.equal(conn.closed?.code, 1000);
+  t.match(conn.json('done'), { inputSamples: 441, outputSamples: 441, inputClampedSamples: 440 });
+  const vocals = vocalsOf(conn);
+  t.ok(vocals.every((ch) => ch.every((v) => Number.isFinite(v))), 'every output sample is finite');
+  t.ok(Math.abs(vocals[0]![0]! - 0.5) < 1e-5, 'in-range samples untouched');
+  t.equal(vocals[0]![5], 32, 'clamped to +32');
+  t.equal(vocals[1]![5], -32, 'clamped to -32');
+});
+
+t.test('rate limits: a control flood and an audio-message flood fail that session with RATE_LIMITED (4429)', async (t) => {
+  const { registry, timers } = setup({ maxControlMessagesPerSecond: 20, maxAudioMessagesPerSecond: 50 });
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify(start));
+  for (let i = 0; i < 19; i++) conn.handler!.onText('{"type":"ping"}');
+  t.equal(conn.closed, undefined, 'a burst of one second worth (start + 19 pings) is fine');
+  timers.advance(500);
+  for (let i = 0; i < 10; i++) conn.handler!.onText('{"type":"ping"}');
+  t.equal(conn.closed, undefined, 'the bucket refills at the sustained rate');
+  for (let i = 0; i < 5; i++) conn.handler!.onText('{"type":"ping"}');
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /20 control messages per second/ });
+  t.same(conn.closed, { code: 4429, reason: 'LIVESTEM_ERR_RATE_LIMITED' });
+  const pongs = conn.texts.filter((m) => m['type'] === 'pong').length;
+  t.equal(pongs, 29, 'nothing beyond the limit was answered');
+
+  const audio = new FakeConnection();
+  registry.open(audio);
+  audio.handler!.onText(JSON.stringify(start));
+  for (let i = 0; i < 60; i++) audio.handler!.onBinary(encodePcm([new Float32Array(1), new Float32Array(1)], 'f32le'));
+  t.match(audio.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /50 audio messages per second/ });
+});
+
+t.test('a client that never reads cannot grow the send queue with control replies: paused, then SLOW_CONSUMER', async (t) => {
+  const { registry, timers } = setup({ maxSendBufferBytes: 64 * 1024, maxControlMessagesPerSecond: 100_000 });
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify(start));
+  conn.notReading = true;
+  let sent = 0;
+  while (!conn.closed && sent < 100_000) {
+    if (conn.paused) break; // a real socket delivers nothing more once reading is paused
+    conn.handler!.onText(JSON.stringify({ type: 'stats', id: sent++ }));
+    timers.advance(0.01);
+  }
+  t.ok(conn.paused, 'reading paused before the limit');
+  t.ok(conn.bufferedBytes <= 64 * 1024 / 4 + 1024, `paused at a quarter of the send limit (${conn.bufferedBytes} bytes queued)`);
+  // Messages already read when the pause took effect are still answered, but the queue never exceeds the limit.
+  for (let i = 0; i < 1000 && !conn.closed; i++) conn.handler!.onText(JSON.stringify({ type: 'stats', id: i }));
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_SLOW_CONSUMER' });
+  t.ok(conn.bufferedBytes <= 64 * 1024 + 2048, `queue bounded by the limit plus one reply (${conn.bufferedBytes})`);
+});
+
+t.test('ping/stats ids: any finite number, a string up to 256 characters or null is echoed', async (t) => {
+  const { registry } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify(start));
+  for (const id of [1234.5678, -1, 0, null, 'x'.repeat(256), 1e300]) {
+    conn.handler!.onText(JSON.stringify({ type: 'ping', id }));
+    t.same(conn.texts.at(-1)?.['id'], id, `pong echoes ${String(id).slice(0, 20)}`);
+  }
+  conn.handler!.onText(JSON.stringify({ type: 'stats', id: 3.25 }));
+  t.match(conn.texts.at(-1), { type: 'stats', id: 3.25 });
+  conn.handler!.onText(JSON.stringify({ type: 'ping', id: 'y'.repeat(257) }));
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_BAD_MESSAGE' }, 'a longer string is refused (documented limit)');
+  t.ok(String(conn.json('error')?.['message']).length < 400, 'and not echoed back in full');
+});
+
+t.test('shutdown: a client that keeps streaming after the deadline gets every accepted sample, done(shutdown), 1001', async (t) => {
+  const { registry, timers, metrics } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify({ ...start, model: 'slow' }));
+  const chunk = encodePcm([noise(160, 3, 0.3), noise(160, 4, 0.3)], 'f32le');
+  for (let i = 0; i < 10; i++) conn.handler!.onBinary(chunk);
+  const drained = registry.drain(100);
+  t.match(conn.json('draining'), { deadlineMs: 100 });
+  timers.advance(100);
+  const session = registry.sessions()[0]!;
+  for (let i = 0; i < 20 && session.lifecycle.kind !== 'draining'; i++) await Promise.resolve();
+  t.match(session.lifecycle, { kind: 'draining', reason: 'shutdown' }, 'the server flushes the session itself at the deadline');
+  // The live source does not know yet: audio, flush and end arrive after the server's own flush began.
+  for (let i = 0; i < 5; i++) conn.handler!.onBinary(chunk);
+  conn.handler!.onText('{"type":"flush"}');
+  conn.handler!.onText('{"type":"end"}');
+  for (let i = 0; i < 200 && !conn.closed; i++) await settle();
+  await drained;
+  t.equal(conn.json('error'), undefined, 'no error');
+  t.match(conn.json('done'), { reason: 'shutdown', inputSamples: 1600, outputSamples: 1600, inputIgnoredSamples: 800 });
+  t.same(conn.closed, { code: 1001, reason: 'shutdown' });
+  t.equal(vocalsOf(conn)[0]!.length, 1600, 'every accepted sample came out');
+  const counted = (await metrics.registry.getSingleMetric('livestem_input_adjusted_samples_total')!.get()).values;
+  t.equal(counted.find((v) => v.labels['reason'] === 'ignored-after-shutdown')?.value, 800, 'ignored input is counted');
 });
 
 t.test('output backpressure: a client not reading is paused, then closed SLOW_CONSUMER', async (t) => {
@@ -182,7 +351,7 @@ t.test('output backpressure: a client not reading is paused, then closed SLOW_CO
   conn.bufferedBytes = 1.5 * (1 << 20);
   conn.handler!.onBinary(encodePcm([new Float32Array(1000), new Float32Array(1000)], 'f32le'));
   for (let i = 0; i < 50; i++) await settle();
-  t.ok(conn.paused, 'input paused while over 1 MiB unsent');
+  t.ok(conn.paused, 'input paused while over a quarter of the send limit is unsent');
   conn.bufferedBytes = 0;
   conn.handler!.onSendDrained();
   t.notOk(conn.paused, 'resumed when drained');

@@ -29,6 +29,26 @@ export class Metrics {
   readonly resumes = new Counter({ name: 'livestem_resumes_total', help: 'Successful session resumes', registers: [this.registry] });
   readonly inputMessages = new Counter({ name: 'livestem_input_frames_total', help: 'Binary audio messages received', registers: [this.registry] });
   readonly inputSeconds = new Counter({ name: 'livestem_input_audio_seconds_total', help: 'Seconds of audio received', registers: [this.registry] });
+  readonly inputAdjustedSamples = new Counter({
+    name: 'livestem_input_adjusted_samples_total',
+    help:
+      'Input samples (per channel, client rate) not processed as sent, by reason: clamped (f32 beyond the documented range), ' +
+      'dropped-overrun (oldest input dropped on a transport that cannot be slowed down), ignored-after-shutdown ' +
+      '(arrived after the server flushed the session for shutdown)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'livestem_rate_limited_total',
+    help: 'Connections failed for exceeding a per-connection message rate, by message class (control, audio)',
+    labelNames: ['class'] as const,
+    registers: [this.registry],
+  });
+  readonly outputNonFiniteSamples = new Counter({
+    name: 'livestem_output_nonfinite_samples_total',
+    help: 'Output samples that came out of the engine non-finite and were sent as 0 (should stay 0: a model bug)',
+    registers: [this.registry],
+  });
   readonly outputFrames = new Counter({
     name: 'livestem_output_frames_total',
     help: 'Binary output frames sent, by kind',

@@ -24,7 +24,9 @@ const outputs = z
   .max(3)
   .refine((list) => new Set(list).size === list.length, { message: 'outputs must not repeat a kind' });
 const vocalGain = z.number().min(0).max(1);
-const requestId = z.union([z.string().max(64), z.number().int()]);
+/** Echoed verbatim in the answer: any finite number (`performance.now()` is common), a short string, or null. */
+export const MAX_REQUEST_ID_CHARS = 256;
+const requestId = z.union([z.string().max(MAX_REQUEST_ID_CHARS), z.number().finite(), z.null()]);
 
 export const startMessageSchema = z.strictObject({
   type: z.literal('start'),
@@ -111,11 +113,11 @@ export function checkStartAudio(start: StartMessage): StreamAudioConfig {
     throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_CHANNELS', `channels ${start.channels} is not 1 or 2`);
   }
   if (!isFormat(start.format)) {
-    throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_FORMAT', `format "${start.format}" is not s16le or f32le`);
+    throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_FORMAT', `format "${start.format.slice(0, 32)}" is not s16le or f32le`);
   }
   const outFormat = start.outputFormat ?? start.format;
   if (!isFormat(outFormat)) {
-    throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_FORMAT', `outputFormat "${outFormat}" is not s16le or f32le`);
+    throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_FORMAT', `outputFormat "${outFormat.slice(0, 32)}" is not s16le or f32le`);
   }
   return {
     inputSampleRateHz: start.sampleRateHz,
@@ -162,8 +164,18 @@ export interface SessionLimits {
   maxMessageBytes: number;
   maxBufferedInputMs: number;
   idleTimeoutMs: number;
+  /** A new connection that sends no start/resume within this gets IDLE_TIMEOUT. */
+  startTimeoutMs: number;
   resumeGraceMs: number;
   resumeBufferMs: number;
+  /** Output queued for the client (every message kind) beyond this is SLOW_CONSUMER; reading pauses at a quarter. */
+  maxSendBufferBytes: number;
+  /** Text messages per second (burst: one second's worth); more is RATE_LIMITED. */
+  maxControlMessagesPerSecond: number;
+  /** Binary (audio) messages per second (burst: one second's worth); more is RATE_LIMITED. */
+  maxAudioMessagesPerSecond: number;
+  /** f32le input is clamped to [−inputSampleLimit, inputSampleLimit] (counted in stats.inputClampedSamples). */
+  inputSampleLimit: number;
 }
 
 export interface ReadyMessage {
@@ -206,9 +218,19 @@ export interface VadMessage {
   transitions: VadTransition[];
 }
 
-export interface StatsMessage {
+/** Input (per channel, client rate) that was not processed exactly as sent, with why. */
+export interface InputAdjustments {
+  /** f32le samples beyond ±limits.inputSampleLimit, clamped. */
+  inputClampedSamples: number;
+  /** Oldest input dropped because the engine fell behind a client that cannot be slowed down (WebRTC). */
+  inputDroppedSamples: number;
+  /** Audio that arrived after the server flushed the session for shutdown. */
+  inputIgnoredSamples: number;
+}
+
+export interface StatsMessage extends InputAdjustments {
   type: 'stats';
-  id?: string | number;
+  id?: string | number | null;
   sessionId: string;
   state: string;
   inputSamples: number;
@@ -221,7 +243,7 @@ export interface StatsMessage {
   uptimeMs: number;
 }
 
-export interface DoneMessage {
+export interface DoneMessage extends InputAdjustments {
   type: 'done';
   reason: 'end' | 'shutdown';
   inputSamples: number;
@@ -238,6 +260,17 @@ export interface ErrorMessage {
   retryable: boolean;
 }
 
+/** Sent when the session dropped its oldest input to catch up (transports without backpressure only). */
+export interface InputDroppedMessage {
+  type: 'input-dropped';
+  reason: 'engine-behind';
+  /** Samples (per channel, client rate) dropped now. */
+  samples: number;
+  /** Input offset (client rate) of the first dropped sample. */
+  inputSampleOffset: number;
+  totalSamples: number;
+}
+
 export type ServerMessage =
   | ReadyMessage
   | ResumedMessage
@@ -245,11 +278,16 @@ export type ServerMessage =
   | StatsMessage
   | DoneMessage
   | ErrorMessage
-  | { type: 'pong'; id?: string | number; serverTimeMs: number }
+  | { type: 'pong'; id?: string | number | null; serverTimeMs: number }
+  | InputDroppedMessage
   | { type: 'configured'; sampleOffset: number; outputs: OutputKind[]; vocalGain: number }
   | { type: 'flushed'; sampleOffset: number }
   | { type: 'draining'; deadlineMs: number };
 
+/** Error texts can quote client input (an unknown key, a bad value): bounded so nothing large is echoed back. */
+export const MAX_ERROR_MESSAGE_CHARS = 300;
+
 export function errorMessage(err: LivestemError): ErrorMessage {
-  return { type: 'error', code: err.code, message: err.message, retryable: err.retryable };
+  const message = err.message.length > MAX_ERROR_MESSAGE_CHARS ? `${err.message.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : err.message;
+  return { type: 'error', code: err.code, message, retryable: err.retryable };
 }

@@ -16,6 +16,11 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Bytes handed to send*() not yet written to the OS. */
   readonly bufferedBytes: number;
+  /**
+   * Whether pausing input slows the client down (TCP). False for real-time media (RTP): such a client cannot wait, so
+   * a session that falls behind drops its oldest input (counted and reported) instead of failing with INPUT_OVERRUN.
+   */
+  readonly inputBackpressure: boolean;
   /** Stop/restart reading client messages (TCP backpressure). Idempotent. */
   pauseInput(): void;
   resumeInput(): void;

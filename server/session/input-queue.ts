@@ -50,6 +50,23 @@ export class InputQueue {
     return { samples, arrivalMs: item.arrivalMs };
   }
 
+  /**
+   * Discards up to `maxSamples` of the oldest queued audio, never past a marker (a flush or end must still apply
+   * exactly after the audio sent before it). Returns how many samples were discarded.
+   */
+  dropOldestAudio(maxSamples: number): number {
+    let dropped = 0;
+    for (let item = this.items[this.head]; item?.kind === 'audio' && dropped < maxSamples; item = this.items[this.head]) {
+      const available = item.samples[0]!.length - item.offset;
+      const take = Math.min(available, maxSamples - dropped);
+      item.offset += take;
+      dropped += take;
+      if (take === available) this.shift();
+    }
+    this.audioSamples -= dropped;
+    return dropped;
+  }
+
   /** Drops the head item (a marker once it has been applied). */
   shift(): void {
     this.head++;

@@ -17,8 +17,6 @@ export interface SessionTimers {
 
 export interface SessionSettings {
   limits: SessionLimits;
-  startTimeoutMs: number;
-  maxSendBufferBytes: number;
   lateFrameMs: number;
   /** Output above this many samples is sent without waiting for the processing loop to run dry. */
   maxFrameSamples: number;

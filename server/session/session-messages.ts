@@ -44,7 +44,7 @@ export function resumedMessage(who: SessionIdentity, p: StreamProcessor, limits:
 export function statsMessage(
   who: SessionIdentity,
   p: StreamProcessor,
-  extra: { id: string | number | undefined; state: string; sendBufferedBytes: number; uptimeMs: number },
+  extra: { id: string | number | null | undefined; state: string; sendBufferedBytes: number; uptimeMs: number },
 ): StatsMessage {
   return {
     type: 'stats',
@@ -59,6 +59,7 @@ export function statsMessage(
     sendBufferedBytes: extra.sendBufferedBytes,
     processingLatencyMs: p.latencyStats,
     uptimeMs: extra.uptimeMs,
+    ...p.adjustments,
   };
 }
 
@@ -71,5 +72,8 @@ export function doneMessage(p: StreamProcessor | undefined, reason: 'end' | 'shu
     frames: p?.pipeline.framesProcessed ?? 0,
     lateFrames: p?.lateFrames ?? 0,
     durationMs,
+    inputClampedSamples: p?.adjustments.inputClampedSamples ?? 0,
+    inputDroppedSamples: p?.adjustments.inputDroppedSamples ?? 0,
+    inputIgnoredSamples: p?.adjustments.inputIgnoredSamples ?? 0,
   };
 }

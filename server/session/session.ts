@@ -2,24 +2,26 @@
  * One client session: runs the effects of the pure lifecycle table (session-state.ts), validates what the client
  * sends, and owns the stream's StreamProcessor (the audio engine). Control messages are handled on arrival — never
  * behind queued audio; `flush` and `end` enter the audio queue as markers so they apply exactly after the audio sent
- * before them. Input backpressure: above half the input buffer the socket is paused, above the limit the session
- * fails with INPUT_OVERRUN; output backpressure: above 1 MiB unsent the socket is paused, above the configured
- * limit SLOW_CONSUMER.
+ * before them.
+ *
+ * Bounds, all announced in `ready.limits`: messages per second per class (RATE_LIMITED); input — above half the input
+ * buffer the socket is paused, a message arriving while it is full is INPUT_OVERRUN (a transport that cannot be
+ * paused drops its oldest input instead, counted and reported); output — every byte queued for the client, of any
+ * message kind, counts against `maxSendBufferBytes` (SLOW_CONSUMER), and reading pauses at a quarter of it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ERROR_CATALOG, LivestemError, toLivestemError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
-import { PcmDecodeError, decodePcm } from '../protocol/pcm-codec.ts';
+import { INPUT_SAMPLE_LIMIT, PcmDecodeError, clampSamples, decodePcm } from '../protocol/pcm-codec.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
 import type { SessionHost } from './session-host.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
+import { MessageRateLimiter, type MessageClass } from './message-rate.ts';
 import { isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
 import { StreamProcessor } from './stream-processor.ts';
 
 export type { SessionHost, SessionSettings, SessionTimers, StreamModel } from './session-host.ts';
-
-const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 
 export class Session implements ConnectionHandler {
   readonly id = randomUUID();
@@ -35,6 +37,7 @@ export class Session implements ConnectionHandler {
   private readonly log: Logger;
   private resumeFrom = 0;
   private stopping: Promise<void> | undefined;
+  private readonly rate: MessageRateLimiter;
 
   constructor(
     private readonly host: SessionHost,
@@ -44,7 +47,8 @@ export class Session implements ConnectionHandler {
     connection.bind(this);
     this.createdAtMs = host.timers.now();
     this.log = host.log.child({ sessionId: this.id });
-    this.idleTimer = host.timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), host.settings.startTimeoutMs);
+    this.rate = new MessageRateLimiter(host.settings.limits);
+    this.idleTimer = host.timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), host.settings.limits.startTimeoutMs);
   }
 
   get lifecycle(): SessionState {
@@ -58,11 +62,20 @@ export class Session implements ConnectionHandler {
   // ---- transport → session ----
 
   onText(text: string): void {
-    this.guard(() => this.handleText(text));
+    if (this.withinRate('control')) this.guard(() => this.handleText(text));
   }
 
   onBinary(bytes: Uint8Array): void {
-    this.guard(() => this.handleBinary(bytes));
+    if (this.withinRate('audio')) this.guard(() => this.handleBinary(bytes));
+  }
+
+  /** Checked before any parsing, so a flood costs one bucket update per message until the session fails. */
+  private withinRate(kind: MessageClass): boolean {
+    if (isTerminal(this.state)) return false;
+    if (this.rate.admit(kind, this.host.timers.now())) return true;
+    this.host.metrics.rateLimited.inc({ class: kind });
+    this.failCode('LIVESTEM_ERR_RATE_LIMITED', `more than ${this.rate.limitOf(kind)} ${kind} messages per second`);
+    return false;
   }
 
   /** A bug in handling one client's message fails that session (INTERNAL, logged), never the process. */
@@ -93,9 +106,21 @@ export class Session implements ConnectionHandler {
     this.control(message);
   }
 
+  /** After the server flushed the session for shutdown, the client may not know yet: its input is not an error. */
+  private get flushedForShutdown(): boolean {
+    return this.state.kind === 'draining' && this.state.reason === 'shutdown';
+  }
+
   private handleBinary(bytes: Uint8Array): void {
     if (isTerminal(this.state)) return;
     const p = this.processor;
+    if (p && this.flushedForShutdown) {
+      const frameBytes = (p.audio.inputFormat === 's16le' ? 2 : 4) * p.audio.inputChannels;
+      const samples = Math.floor(bytes.byteLength / frameBytes);
+      p.adjustments.inputIgnoredSamples += samples;
+      this.host.metrics.inputAdjustedSamples.inc({ reason: 'ignored-after-shutdown' }, samples);
+      return;
+    }
     if (this.state.kind !== 'streaming' || !p) {
       this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `audio ${this.state.kind === 'starting' ? 'before ready' : 'after end'}`);
       return;
@@ -109,17 +134,43 @@ export class Session implements ConnectionHandler {
       this.failCode(nonFinite ? 'LIVESTEM_ERR_NON_FINITE_SAMPLES' : 'LIVESTEM_ERR_MISALIGNED_FRAME', (err as Error).message);
       return;
     }
+    if (p.audio.inputFormat === 'f32le') {
+      const clamped = clampSamples(samples, INPUT_SAMPLE_LIMIT);
+      if (clamped > 0) {
+        p.adjustments.inputClampedSamples += clamped;
+        this.host.metrics.inputAdjustedSamples.inc({ reason: 'clamped' }, clamped);
+      }
+    }
     const length = samples[0]!.length;
     this.host.metrics.inputMessages.inc();
     this.host.metrics.inputSeconds.inc(length / p.audio.inputSampleRateHz);
     const maxMs = this.host.settings.limits.maxBufferedInputMs;
-    const afterMs = p.bufferedInputMs + (length / p.audio.inputSampleRateHz) * 1000;
-    if (afterMs > maxMs) {
-      this.failCode('LIVESTEM_ERR_INPUT_OVERRUN', `${afterMs.toFixed(0)} ms of audio waiting, limit ${maxMs} ms: send at most real time`);
+    const connection = this.connection;
+    if (connection?.inputBackpressure !== false && p.bufferedInputMs >= maxMs) {
+      this.failCode('LIVESTEM_ERR_INPUT_OVERRUN', `${p.bufferedInputMs.toFixed(0)} ms of audio already waiting, limit ${maxMs} ms: send at most real time`);
       return;
     }
     p.pushAudio(samples, this.host.timers.now());
-    if (p.bufferedInputMs > maxMs / 2) this.pause('input');
+    if (connection?.inputBackpressure === false) {
+      if (p.bufferedInputMs > maxMs) this.dropOldestInput(p, maxMs / 2);
+    } else if (p.bufferedInputMs > maxMs / 2) {
+      this.pause('input');
+    }
+  }
+
+  /** A client that cannot be slowed down (RTP) and an engine that fell behind: catch up, and say what was lost. */
+  private dropOldestInput(p: StreamProcessor, keepMs: number): void {
+    const dropped = p.dropOldestInput(keepMs);
+    if (dropped.samples === 0) return;
+    this.host.metrics.inputAdjustedSamples.inc({ reason: 'dropped-overrun' }, dropped.samples);
+    this.send({
+      type: 'input-dropped',
+      reason: 'engine-behind',
+      samples: dropped.samples,
+      inputSampleOffset: dropped.inputSampleOffset,
+      totalSamples: p.adjustments.inputDroppedSamples,
+    });
+    this.log.warn('input dropped: engine behind a client without backpressure', { samples: dropped.samples });
   }
 
   onTransportError(error: LivestemError): void {
@@ -138,7 +189,12 @@ export class Session implements ConnectionHandler {
   }
 
   onSendDrained(): void {
-    if (this.connection && this.connection.bufferedBytes < SEND_HIGH_WATER_BYTES / 2) this.unpause('output');
+    if (this.connection && this.connection.bufferedBytes < this.sendPauseBytes / 2) this.unpause('output');
+  }
+
+  /** Reading pauses at a quarter of the send limit, so a client that stops reading is slowed well before it fails. */
+  private get sendPauseBytes(): number {
+    return this.host.settings.limits.maxSendBufferBytes / 4;
   }
 
   // ---- registry → session ----
@@ -349,12 +405,11 @@ export class Session implements ConnectionHandler {
         return;
       }
       case 'flush':
-        if (this.state.kind !== 'streaming') break;
-        p.pushMarker('flush');
-        return;
       case 'end':
+        if (this.flushedForShutdown) return; // the server's own flush already ends the session
         if (this.state.kind !== 'streaming') break;
-        this.dispatch({ type: 'end-requested' });
+        if (message.type === 'flush') p.pushMarker('flush');
+        else this.dispatch({ type: 'end-requested' });
         return;
       case 'start':
       case 'resume':
@@ -367,9 +422,9 @@ export class Session implements ConnectionHandler {
 
   private checkSendBuffer(): void {
     const buffered = this.connection?.bufferedBytes ?? 0;
-    if (buffered > this.host.settings.maxSendBufferBytes) {
+    if (buffered > this.host.settings.limits.maxSendBufferBytes) {
       this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `${buffered} bytes of output unsent`);
-    } else if (buffered > SEND_HIGH_WATER_BYTES) {
+    } else if (buffered > this.sendPauseBytes) {
       this.pause('output');
     }
   }
@@ -391,9 +446,14 @@ export class Session implements ConnectionHandler {
     return { id: this.id, resumeToken: this.resumeToken, streamId: this.streamId };
   }
 
-  /** Sends while a connection is attached (effects run after the state changed, so `done`/`error` still go out). */
+  /**
+   * Sends while a connection is attached (effects run after the state changed, so `done`/`error` still go out). Every
+   * reply counts against the send limit: a client that never reads cannot grow the queue with control replies.
+   */
   private send(message: ServerMessage): void {
-    this.connection?.sendText(JSON.stringify(message));
+    if (!this.connection) return;
+    this.connection.sendText(JSON.stringify(message));
+    this.checkSendBuffer();
   }
 
   private sendResumed(): void {

@@ -7,7 +7,7 @@ import type { FrameModelStream } from '../inference/frame-model.ts';
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { encodeAudioFrame } from '../protocol/audio-frame-codec.ts';
-import type { OutputKind, StreamAudioConfig, VadMessage } from '../protocol/messages.ts';
+import type { InputAdjustments, OutputKind, StreamAudioConfig, VadMessage } from '../protocol/messages.ts';
 import { OutputFramer, type FramedOutput } from '../pipeline/output-framer.ts';
 import { SeparationPipeline } from '../pipeline/separation-pipeline.ts';
 import { VadSmoother } from '../pipeline/vad-smoother.ts';
@@ -52,6 +52,8 @@ export class StreamProcessor {
   readonly pipeline: SeparationPipeline;
   readonly queue = new InputQueue();
   readonly replay: ReplayBuffer;
+  /** Input not processed exactly as sent (the session counts it; stats and done report it). */
+  readonly adjustments: InputAdjustments = { inputClampedSamples: 0, inputDroppedSamples: 0, inputIgnoredSamples: 0 };
   private readonly model: FrameModelStream;
   private readonly framer: OutputFramer;
   private readonly vad: VadSmoother | undefined;
@@ -121,6 +123,18 @@ export class StreamProcessor {
     this.firstAudioMs ??= arrivalMs;
     this.queue.pushAudio(samples, arrivalMs);
     this.kick();
+  }
+
+  /**
+   * Drops the oldest queued input until at most `keepMs` is queued; returns what was dropped (samples, and the input
+   * offset of the first one). Output keeps counting contiguously: dropped input simply never reaches the pipeline.
+   */
+  dropOldestInput(keepMs: number): { samples: number; inputSampleOffset: number } {
+    const keepSamples = Math.floor((keepMs / 1000) * this.audio.inputSampleRateHz);
+    const inputSampleOffset = this.pipeline.inputSamples + this.adjustments.inputDroppedSamples;
+    const samples = this.queue.dropOldestAudio(Math.max(0, this.queue.bufferedSamples - keepSamples));
+    this.adjustments.inputDroppedSamples += samples;
+    return { samples, inputSampleOffset };
   }
 
   pushMarker(marker: 'flush' | 'end'): void {
@@ -216,6 +230,7 @@ export class StreamProcessor {
   private emit(): void {
     const out = this.framer.take();
     if (!out) return;
+    for (const s of out.streams) this.zeroNonFinite(s.samples);
     const frames = out.streams.map((s) =>
       encodeAudioFrame(
         {
@@ -239,6 +254,20 @@ export class StreamProcessor {
     }
     this.account(out);
     if (sending) this.sink.afterSend();
+  }
+
+  /** Output is always finite: input is clamped, so a non-finite sample here is a model bug — counted, sent as 0. */
+  private zeroNonFinite(channels: Float32Array[]): void {
+    let bad = 0;
+    for (const ch of channels) {
+      for (let i = 0; i < ch.length; i++) {
+        if (!Number.isFinite(ch[i]!)) {
+          ch[i] = 0;
+          bad++;
+        }
+      }
+    }
+    if (bad > 0) this.options.metrics.outputNonFiniteSamples.inc(bad);
   }
 
   private account(out: FramedOutput): void {

@@ -1,12 +1,19 @@
 /**
  * The HTTP side of the server: health, readiness, metrics, model list and token minting. Errors use the catalog:
  * status from the table, body {"error":{code,message,retryable}}.
+ *
+ * Auth per route (when LIVESTEM_API_KEY is set): /healthz and /readyz stay open for probes (the /readyz body shows
+ * only `status` unless the caller sends the key); /metrics, /v1/models and POST /v1/tokens need the API key itself
+ * in `Authorization: Bearer` (a minted token is not the key and is not consumed here: tokens are single-session
+ * stream credentials). No route sets CORS headers: browsers only call them same-origin (the demo page).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessPolicy } from '../../auth/access-policy.ts';
 import { LivestemError, toLivestemError, type ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
+import { truncateForEcho, truncateText } from '../../text-bounds.ts';
+import { parseRequestTarget } from './request-target.ts';
 
 export interface ModelListing {
   name: string;
@@ -31,14 +38,24 @@ export interface HttpRouteDeps {
 
 const MAX_BODY_BYTES = 4096;
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
 }
 
 function sendError(res: ServerResponse, error: LivestemError): void {
-  sendJson(res, error.httpStatus, { error: { code: error.code, message: error.message, retryable: error.retryable } });
+  // Bounded as a backstop: a detail that quotes client input must not turn into a large response.
+  // A 401 names the scheme it wants (RFC 9110 §11.6.1).
+  const headers: Record<string, string> = error.code === 'LIVESTEM_ERR_UNAUTHORIZED' ? { 'www-authenticate': 'Bearer realm="livestem"' } : {};
+  sendJson(res, error.httpStatus, { error: { code: error.code, message: truncateText(error.message), retryable: error.retryable } }, headers);
+}
+
+/** Origin allow-list, then the API key itself (never a token); throws the catalog error. */
+function requireApiKey(req: IncomingMessage, deps: HttpRouteDeps): void {
+  const origin = deps.access.checkOrigin(req.headers.origin);
+  const key = origin.ok ? deps.access.checkApiKey(req.headers.authorization) : origin;
+  if (!key.ok) throw new LivestemError(key.code, key.detail);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -53,9 +70,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function mintToken(req: IncomingMessage, res: ServerResponse, deps: HttpRouteDeps): Promise<void> {
-  const origin = deps.access.checkOrigin(req.headers.origin);
-  const key = origin.ok ? deps.access.checkApiKey(req.headers.authorization) : origin;
-  if (!key.ok) throw new LivestemError(key.code, key.detail);
+  requireApiKey(req, deps);
   const body = (await readBody(req)).trim();
   let ttlMs = deps.tokenTtlMs;
   if (body !== '') {
@@ -79,21 +94,34 @@ async function mintToken(req: IncomingMessage, res: ServerResponse, deps: HttpRo
 
 export function createHttpHandler(deps: HttpRouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const target = parseRequestTarget(req.url);
+    if (target === undefined) {
+      // Not logged: anyone can send these, and they say nothing about the server's health.
+      throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', 'malformed request target: only origin-form /path?query is served');
+    }
+    const path = target.pathname;
     const method = req.method ?? 'GET';
     const is = (m: string, p: string): boolean => method === m && path === p;
     if (is('GET', '/healthz')) return sendJson(res, 200, { status: 'ok' });
     if (is('GET', '/readyz')) {
       const reason = deps.notReadyReason();
-      return sendJson(res, reason ? 503 : 200, { status: reason ? 'not-ready' : 'ready', ...(reason ? { reason } : {}), ...deps.status() });
+      const body: Record<string, unknown> = { status: reason ? 'not-ready' : 'ready' };
+      // Open for probes, which only need the status code; why not ready and the load are for key holders (with no
+      // key configured, that is everyone — as for /metrics).
+      if (deps.access.checkApiKey(req.headers.authorization).ok) Object.assign(body, reason ? { reason } : {}, deps.status());
+      return sendJson(res, reason ? 503 : 200, body);
     }
     if (is('GET', '/metrics')) {
+      requireApiKey(req, deps);
       const { contentType, body } = await deps.metrics.render();
-      res.writeHead(200, { 'content-type': contentType });
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       res.end(body);
       return;
     }
-    if (is('GET', '/v1/models')) return sendJson(res, 200, { models: deps.models() });
+    if (is('GET', '/v1/models')) {
+      requireApiKey(req, deps);
+      return sendJson(res, 200, { models: deps.models() });
+    }
     if (is('POST', '/v1/tokens')) return mintToken(req, res, deps);
     if (path === '/v1/stream') {
       res.writeHead(426, { upgrade: 'websocket', 'content-type': 'text/plain' });
@@ -101,7 +129,7 @@ export function createHttpHandler(deps: HttpRouteDeps): (req: IncomingMessage, r
       return;
     }
     const code: ErrorCode = 'LIVESTEM_ERR_NOT_FOUND';
-    sendError(res, new LivestemError(code, `no route ${method} ${path}`));
+    sendError(res, new LivestemError(code, `no route ${truncateForEcho(method)} ${truncateForEcho(path)}`));
   };
   return (req, res) => {
     route(req, res).catch((err: unknown) => {

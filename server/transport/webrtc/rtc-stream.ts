@@ -38,6 +38,7 @@ export class RtcStream implements Connection {
   readonly id = randomUUID();
   readonly remoteAddress: string;
   readonly bufferedBytes = 0;
+  readonly inputBackpressure = false;
   #opts: RtcStreamOptions;
   #handler: ConnectionHandler | undefined;
   #state: RtcState = 'starting';
@@ -164,7 +165,10 @@ export class RtcStream implements Connection {
     this.#teardown(code === 1000 || code === 1001 ? 'done' : 'session-error');
   }
 
-  /** RTP arrives at the peer's real-time pace and cannot be paused; an engine that falls behind fails the session with INPUT_OVERRUN. */
+  /**
+   * RTP arrives at the peer's real-time pace and cannot be paused (`inputBackpressure` is false): a session that falls
+   * behind drops its oldest input instead, reports `input-dropped` on the DataChannel and catches up.
+   */
   pauseInput(): void {}
   resumeInput(): void {}
 

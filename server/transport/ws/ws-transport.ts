@@ -2,6 +2,10 @@
  * WebSocket endpoint `GET /v1/stream` on the shared HTTP server: upgrade, access check (Origin, key/token), one
  * WsConnection per socket handed to the session registry, and a ping/pong heartbeat that drops dead peers (which
  * detaches their sessions for resume). Nothing here knows about audio.
+ *
+ * Request targets are attacker input: a target that is not origin-form (`//`, `//[`, `//:99999` …) is answered 400
+ * on the raw socket; an unknown path is upgraded and refused inside the WebSocket (error + close 4404), because a
+ * browser cannot read the status of a failed upgrade.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +17,7 @@ import { ERROR_CATALOG, LivestemError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { errorMessage } from '../../protocol/messages.ts';
 import type { Connection } from '../../session/connection.ts';
+import { parseRequestTarget } from '../http/request-target.ts';
 import { WsConnection, type ControlRouter } from './ws-connection.ts';
 
 export const STREAM_PATH = '/v1/stream';
@@ -20,10 +25,11 @@ export const STREAM_PATH = '/v1/stream';
 export interface WsTransportOptions {
   maxMessageBytes: number;
   heartbeatMs: number;
+  closeTimeoutMs: number;
   access: AccessPolicy;
   log: Logger;
   onConnection(connection: Connection): void;
-  onRejected(code: string): void;
+  onRejected(code: string, remoteAddress: string): void;
   /** Plugin-claimed control messages on an accepted socket (signalling), answered on the same socket. */
   control?: ControlRouter | undefined;
 }
@@ -44,34 +50,47 @@ export class WsTransport {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== STREAM_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.on('error', () => socket.destroy());
+    const target = parseRequestTarget(req.url);
+    if (target === undefined) {
+      const body = JSON.stringify(errorMessage(new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', 'malformed request target')));
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      this.options.onRejected('LIVESTEM_ERR_BAD_MESSAGE', remoteOf(req));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, url));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (target.pathname !== STREAM_PATH) this.refuse(ws, req, new LivestemError('LIVESTEM_ERR_NOT_FOUND', `no WebSocket endpoint at this path; use ${STREAM_PATH}`));
+      else this.accept(ws, req, target.searchParams);
+    });
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage, url: URL): void {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const connection = new WsConnection(ws, randomUUID(), remote, this.options.maxMessageBytes, this.options.control);
+  private connection(ws: WebSocket, req: IncomingMessage): WsConnection {
+    const { maxMessageBytes, closeTimeoutMs, control } = this.options;
+    const connection = new WsConnection(ws, randomUUID(), remoteOf(req), { maxMessageBytes, closeTimeoutMs, control });
+    this.connections.add(connection);
+    ws.on('close', () => this.connections.delete(connection));
+    return connection;
+  }
+
+  /** Refused inside the WebSocket so browsers (which cannot read a failed upgrade's status) learn why. */
+  private refuse(ws: WebSocket, req: IncomingMessage, error: LivestemError): void {
+    const connection = this.connection(ws, req);
+    this.options.onRejected(error.code, connection.remoteAddress);
+    connection.sendText(JSON.stringify(errorMessage(error)));
+    connection.close(ERROR_CATALOG[error.code].closeCode, error.code);
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, query: URLSearchParams): void {
     const decision = this.options.access.checkStream({
       origin: req.headers.origin,
       authorization: req.headers.authorization,
-      queryToken: url.searchParams.get('token') ?? undefined,
+      queryToken: query.get('token') ?? undefined,
     });
     if (!decision.ok) {
-      // Refused inside the WebSocket so browsers (which cannot read a failed upgrade's status) learn why.
-      const error = new LivestemError(decision.code, decision.detail);
-      this.options.onRejected(error.code);
-      this.options.log.info('stream refused', { code: error.code, remote });
-      connection.sendText(JSON.stringify(errorMessage(error)));
-      connection.close(ERROR_CATALOG[error.code].closeCode, error.code);
+      this.refuse(ws, req, new LivestemError(decision.code, decision.detail));
       return;
     }
-    this.connections.add(connection);
-    ws.on('close', () => this.connections.delete(connection));
-    this.options.onConnection(connection);
+    this.options.onConnection(this.connection(ws, req));
   }
 
   private beat(): void {
@@ -90,9 +109,22 @@ export class WsTransport {
     return this.connections.size;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes every socket: those already closing (a session sent `done`/`error` and a close frame) get up to `graceMs`
+   * to finish the handshake so their last frames are not cut off; whatever is left is then terminated.
+   */
+  async close(graceMs: number): Promise<void> {
     clearInterval(this.heartbeat);
+    for (const c of this.connections) if (!c.isClosing) c.close(ERROR_CATALOG.LIVESTEM_ERR_DRAINING.closeCode, 'LIVESTEM_ERR_DRAINING');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...this.connections].map((c) => c.whenClosed)), deadline]);
+    clearTimeout(timer);
     for (const c of this.connections) c.terminate();
-    await new Promise<void>((resolve, reject) => this.wss.close((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+function remoteOf(req: IncomingMessage): string {
+  return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }
