@@ -114,28 +114,35 @@ function fits(line: string): boolean {
   return Buffer.byteLength(line, 'utf8') <= LOG_LINE_MAX_BYTES;
 }
 
+/** Each top-level field bounded on its own; top-level keys are not capped here (the line budget decides). */
+function boundedRecord(record: LogFields, bounds: Bounds): LogFields {
+  const out: LogFields = {};
+  for (const key of Object.keys(record)) out[truncateText(key, KEY_MAX_CHARS)] = bounded(read(record, key), bounds, 1, new Set());
+  return out;
+}
+
 /**
  * The JSON line for a record, at most LOG_LINE_MAX_BYTES: normal bounds, else tight bounds, else the head
- * (time, level, msg) plus as many tightly bounded fields as fit, with `logTruncated` and the count of omitted fields.
+ * (time, level, msg) plus, in order, the tightly bounded fields that fit, with `logTruncated` and the count of
+ * omitted fields.
  */
 export function renderLogLine(record: LogFields): string {
-  const normal = JSON.stringify(bounded(record, NORMAL, 0, new Set()));
+  const normal = JSON.stringify(boundedRecord(record, NORMAL));
   if (fits(normal)) return normal;
-  const tight = JSON.stringify(bounded(record, TIGHT, 0, new Set()));
-  if (fits(tight)) return tight;
+  const tight = boundedRecord(record, TIGHT);
+  const tightLine = JSON.stringify(tight);
+  if (fits(tightLine)) return tightLine;
   const head: LogFields = {};
-  for (const key of ['time', 'level', 'msg']) head[key] = bounded(read(record, key), TIGHT, 1, new Set());
+  for (const key of ['time', 'level', 'msg']) head[key] = read(tight, key);
   // Room for `,"logTruncated":true,"omittedFields":<n>` appended below.
   let used = Buffer.byteLength(JSON.stringify(head), 'utf8') + 64;
   const kept: LogFields = {};
   let omitted = 0;
-  for (const key of Object.keys(record)) {
-    if (Object.hasOwn(head, key)) continue;
-    const value = bounded(read(record, key), TIGHT, 1, new Set());
-    const piece = `${JSON.stringify(truncateText(key, KEY_MAX_CHARS))}:${JSON.stringify(value) ?? 'null'},`;
-    const size = Buffer.byteLength(piece, 'utf8');
+  for (const [key, value] of Object.entries(tight)) {
+    if (Object.hasOwn(head, key) || value === undefined) continue;
+    const size = Buffer.byteLength(`${JSON.stringify(key)}:${JSON.stringify(value)},`, 'utf8');
     if (used + size <= LOG_LINE_MAX_BYTES) {
-      kept[truncateText(key, KEY_MAX_CHARS)] = value;
+      kept[key] = value;
       used += size;
     } else {
       omitted += 1;

@@ -193,7 +193,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onConnection: (connection) => registry.open(connection),
     onRejected: (code, remoteAddress) => {
       metrics.sessionsRejected.inc({ reason: code });
-      log.info('stream refused', { code, remote: remoteAddress });
+      registry.logThrottle.log(log, 'info', remoteAddress.replace(/:\d+$/, ''), 'stream refused', { code, remote: remoteAddress });
     },
     control: controlRouter(plugins),
   });
@@ -215,6 +215,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       load.stop();
       await Promise.all([...served.values()].map((m) => m.batcher.idle()));
       await registryOfModels.close();
+      registry.logThrottle.flush({ all: true });
     })());
 
   return {
@@ -238,13 +239,17 @@ function controlRouter(plugins: ServerPlugin[]): ControlRouter | undefined {
   const byType = new Map<string, NonNullable<ServerPlugin['control']>>();
   for (const p of plugins) for (const type of p.control?.types ?? []) if (p.control) byType.set(type, p.control);
   if (byType.size === 0) return undefined;
-  return (text, remoteAddress) => {
+  const handlerOf = (text: string): NonNullable<ServerPlugin['control']> | undefined => {
     let type: unknown;
     try {
       type = (JSON.parse(text) as { type?: unknown } | null)?.type;
     } catch {
       return undefined; // not JSON: the session answers with its own BAD_MESSAGE error
     }
-    return typeof type === 'string' ? byType.get(type)?.answer(text, remoteAddress) : undefined;
+    return typeof type === 'string' ? byType.get(type) : undefined;
+  };
+  return {
+    claims: (text) => handlerOf(text) !== undefined,
+    answer: (text, remoteAddress) => handlerOf(text)!.answer(text, remoteAddress),
   };
 }

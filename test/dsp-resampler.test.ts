@@ -91,3 +91,26 @@ t.test('equal rates are a pure delay of delayInputSamples', async (t) => {
   t.equal(maxAbsDiff(y.subarray(10, 5010), x), 0);
   t.equal(new Resampler(44100, 44100, 1).delayOutputSamples, 0);
 });
+
+t.test('offsetPhases shifts the output grid by P/L of an input sample, any chunking, down to one sample early', async (t) => {
+  // 44.1 → 48 kHz: L = 160, M = 147. Output j sits at input time (j·147 + P)/160 − D.
+  const x = sine(8000, 44100, 2000, 0.5);
+  const D = Resampler.minDelayInputSamples(44100, 48000);
+  for (const offsetPhases of [-159, -1, 1, 80, 159, 160, 1000]) {
+    const r = new Resampler(44100, 48000, 1, { offsetPhases });
+    t.equal(r.offsetPhases, offsetPhases);
+    const y = run(r, [x], [1000])[0]!;
+    let err = 0;
+    for (let j = 200; j < 8000; j++) {
+      const at = (j * 147 + offsetPhases) / 160 - D;
+      if (at > x.length - 2 * D) break;
+      err = Math.max(err, Math.abs(y[j]! - 0.5 * Math.sin((2 * Math.PI * 2000 * at) / 44100)));
+    }
+    t.ok(err < 1e-3, `offsetPhases ${offsetPhases}: max error ${err.toExponential(2)}`);
+    t.ok(y.every(Number.isFinite), `offsetPhases ${offsetPhases}: no read outside the zero history`);
+    const chunked = run(new Resampler(44100, 48000, 1, { offsetPhases }), [x], [1, 7, 333]);
+    t.equal(maxAbsDiff(chunked[0]!, y), 0, `offsetPhases ${offsetPhases}: chunking-invariant`);
+  }
+  t.throws(() => new Resampler(44100, 48000, 1, { offsetPhases: -160 }), /offsetPhases/);
+  t.throws(() => new Resampler(44100, 48000, 1, { offsetPhases: 0.5 }), /offsetPhases/);
+});

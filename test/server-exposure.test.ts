@@ -12,6 +12,7 @@ import { createLogger } from '../server/log.ts';
 import { Metrics } from '../server/metrics/metrics.ts';
 import { createHttpHandler, type ModelListing } from '../server/transport/http/http-routes.ts';
 import { parseRequestTarget } from '../server/transport/http/request-target.ts';
+import { StreamClient, exportTestModel, startTestServer } from './helpers/server-harness.ts';
 
 const KEY = 'exposure-test-key-0123456789';
 const MODEL: ModelListing = { name: 'lstm', arch: 'lstm', sampleRateHz: 44100, nFft: 1024, hopSamples: 256, latencySamples: 768, default: true };
@@ -52,7 +53,7 @@ async function serve(apiKey: string | undefined, allowedOrigins: string[] = []):
 }
 
 /** One raw HTTP/1.1 request with the target exactly as given; resolves with status and body. */
-function rawRequest(port: number, method: string, target: string): Promise<{ status: number; body: string }> {
+function rawRequest(port: number, method: string, target: string, extraHeaders = ''): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -63,7 +64,7 @@ function rawRequest(port: number, method: string, target: string): Promise<{ sta
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
       resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
     });
-    socket.write(`${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    socket.write(`${method} ${target} HTTP/1.1\r\nHost: localhost\r\n${extraHeaders || 'Connection: close\r\n'}\r\n`);
   });
 }
 
@@ -171,4 +172,35 @@ t.test('client input echoed in errors is bounded', async (t) => {
   const origin = `https://${'o'.repeat(4000)}.example`;
   const refused = (await (await fetch(`${server.base}/v1/tokens`, { method: 'POST', headers: { origin } })).json()) as { error: { message: string } };
   t.ok(refused.error.message.length < 200, `403 message is ${refused.error.message.length} chars`);
+});
+
+t.test('the real server: ?token= takes only minted tokens, malformed targets are 400 on HTTP and upgrade', async (t) => {
+  const fixture = await exportTestModel(3);
+  t.teardown(() => fixture.cleanup());
+  const { server, url } = await startTestServer(fixture.modelsDir, { apiKey: KEY });
+  t.teardown(() => server.close());
+  const start = { sampleRateHz: 44100, channels: 2, format: 'f32le' };
+
+  const keyInUrl = new StreamClient(`${url}?token=${encodeURIComponent(KEY)}`);
+  t.same(await keyInUrl.expectError(), { code: 'LIVESTEM_ERR_UNAUTHORIZED', closeCode: 4401 }, 'the API key as ?token= is refused');
+  const keyInHeader = new StreamClient(url, { headers: { authorization: `Bearer ${KEY}` } });
+  t.equal((await keyInHeader.start(start)).type, 'ready', 'the API key in the header');
+  keyInHeader.ws.close();
+  await keyInHeader.closed;
+  const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+  const { token } = (await minted.json()) as { token: string };
+  const byToken = new StreamClient(`${url}?token=${encodeURIComponent(token)}`);
+  t.equal((await byToken.start(start)).type, 'ready', 'a minted token in the query');
+  byToken.ws.close();
+  await byToken.closed;
+
+  const port = Number(new URL(server.httpUrl).port);
+  for (const target of ['//', '//[', '///', '//%', '//:99999']) {
+    const res = await rawRequest(port, 'GET', target);
+    t.equal(res.status, 400, `GET ${target}`);
+    t.match(JSON.parse(res.body), { error: { code: 'LIVESTEM_ERR_BAD_MESSAGE' } });
+    const upgrade = await rawRequest(port, 'GET', target, 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n');
+    t.equal(upgrade.status, 400, `upgrade ${target}`);
+  }
+  t.equal((await fetch(`${server.httpUrl}/healthz`)).status, 200, 'the server is still up');
 });

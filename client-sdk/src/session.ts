@@ -75,12 +75,12 @@ export interface SessionEvents {
 const DEFAULT_HIGH_WATER_MARK_BYTES = 256 * 1024;
 const DRAIN_POLL_MS = 10;
 
-export function streamUrl(base: string, token: string | undefined): string {
+/** The stream endpoint for a base URL (http(s) → ws(s), `/v1/stream` when no path). Credentials are not put here. */
+export function streamUrl(base: string): string {
   const url = new URL(base);
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/stream';
-  if (token !== undefined) url.searchParams.set('token', token);
   return url.toString();
 }
 
@@ -112,7 +112,7 @@ function errorFromMessage(msg: { code: unknown; message: string; retryable: bool
 /** Opens the socket and completes the start/ready handshake; the socket's handlers are then handed to the session. */
 async function handshake(opts: ConnectOptions): Promise<{ socket: SocketLike; ready: ReadyMessage }> {
   const headers: Record<string, string> = opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` };
-  const socket = await (opts.socketFactory ?? defaultSocketFactory)(streamUrl(opts.url, opts.token), headers);
+  const socket = await (opts.socketFactory ?? defaultSocketFactory)(streamUrl(opts.url), headers);
   socket.binaryType = 'arraybuffer';
   const timeoutMs = opts.connectTimeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {

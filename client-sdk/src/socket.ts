@@ -27,14 +27,27 @@ interface WsModule {
   WebSocket: new (url: string, options: { headers: Record<string, string> }) => unknown;
 }
 
-/** Native WebSocket when the platform has one, else the `ws` package (headers only reach the server through `ws`). */
+/**
+ * In browsers the native WebSocket, which cannot send headers: a bearer credential then travels as `?token=` (the
+ * server accepts only minted tokens there, never the API key). In Node the `ws` package, with the credential in the
+ * `Authorization` header, so a key never ends up in a URL.
+ */
 export const defaultSocketFactory: SocketFactory = async (url, headers) => {
   const native = (globalThis as { WebSocket?: NativeSocketCtor }).WebSocket;
-  if (native !== undefined) return new native(url) as SocketLike;
+  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+  if (native !== undefined && !isNode) return new native(withQueryToken(url, headers)) as SocketLike;
   const wsModuleName = 'ws';
   const mod = (await import(/* @vite-ignore */ wsModuleName)) as WsModule;
   return new mod.WebSocket(url, { headers }) as SocketLike;
 };
+
+function withQueryToken(url: string, headers: Record<string, string>): string {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(headers['authorization'] ?? '')?.[1];
+  if (bearer === undefined) return url;
+  const u = new URL(url);
+  u.searchParams.set('token', bearer);
+  return u.toString();
+}
 
 /** Normalises `data` of a message event (ArrayBuffer in browsers, Buffer/ArrayBuffer in ws) to a Uint8Array. */
 export function messageBytes(data: unknown): Uint8Array | undefined {

@@ -8,8 +8,8 @@
  * and (3) a synchronous, allocation-light stage that needs no async wasm start-up per session. The libraries we
  * looked at report no delay and process in their own internal blocks.
  *
- * Output sample j sits at input time j·M/L − D (L/M = outRate/inRate reduced, D = delayInputSamples): it is a
- * causal filter, so output j needs input up to floor(j·M/L) only.
+ * Output sample j sits at input time (j·M + P)/L − D (L/M = outRate/inRate reduced, D = delayInputSamples, P =
+ * offsetPhases, usually 0): it is a causal filter, so output j needs input up to floor((j·M + P)/L) only.
  */
 const KAISER_BETA = 8.6; // ≈ 85 dB stop-band attenuation
 const ZERO_CROSSINGS = 16; // half-width of the sinc, in periods of the lower rate
@@ -34,6 +34,13 @@ function besselI0(x: number): number {
 export interface ResamplerOptions {
   /** Delay in input samples; must be ≥ Resampler.minDelayInputSamples(...). Default: that minimum. */
   delayInputSamples?: number;
+  /**
+   * Shifts the output grid later by this many 1/L fractions of an input sample (L = outRate/gcd). A stream that
+   * starts mid-way through a longer timeline (a segment after a flush) needs its output instants on that timeline's
+   * grid, which is generally not its own. Integer > −L: down to one input sample early, which reads only the zero
+   * history before the first input. Default 0.
+   */
+  offsetPhases?: number;
 }
 
 export class Resampler {
@@ -43,6 +50,7 @@ export class Resampler {
   readonly up: number;
   readonly down: number;
   readonly delayInputSamples: number;
+  readonly offsetPhases: number;
   private readonly taps: number;
   /** Only taps kFirst..kLast can be non-zero: a delay longer than the filter needs only shifts it. */
   private readonly kFirst: number;
@@ -74,6 +82,10 @@ export class Resampler {
     this.delayInputSamples = options.delayInputSamples ?? minDelay;
     if (!Number.isInteger(this.delayInputSamples) || this.delayInputSamples < minDelay) {
       throw new RangeError(`delayInputSamples must be an integer ≥ ${minDelay}, got ${this.delayInputSamples}`);
+    }
+    this.offsetPhases = options.offsetPhases ?? 0;
+    if (!Number.isInteger(this.offsetPhases) || this.offsetPhases <= -this.up) {
+      throw new RangeError(`offsetPhases must be an integer > ${-this.up}, got ${this.offsetPhases}`);
     }
     this.taps = 2 * this.delayInputSamples + 1;
     this.kFirst = Math.max(0, this.delayInputSamples - minDelay - 1);
@@ -121,9 +133,10 @@ export class Resampler {
     if (chunk.length !== this.channels) throw new RangeError(`expected ${this.channels} channels, got ${chunk.length}`);
     const length = chunk[0]?.length ?? 0;
     const lastInput = this.inputCount + length - 1;
-    // Output j needs input floor(j·down/up); emit every j whose newest input has arrived.
+    // Output j needs input floor((j·down + P)/up) but is emitted once input ceil((j·down + P)/up) has arrived: at most
+    // one sample late, and SeparationPipeline.end computes its padding from exactly this rule.
     const firstJ = this.outputCount;
-    const endJ = Math.floor((lastInput * this.up) / this.down) + 1;
+    const endJ = Math.floor((lastInput * this.up - this.offsetPhases) / this.down) + 1;
     const count = Math.max(0, endJ - firstJ);
     const out = Array.from({ length: this.channels }, () => new Float32Array(count));
     for (let c = 0; c < this.channels; c++) {
@@ -135,7 +148,8 @@ export class Resampler {
       const o = out[c]!;
       for (let i = 0; i < count; i++) {
         const j = firstJ + i;
-        const pos = j * this.down;
+        // > −up, so base ≥ −1 and `at − k` stays inside the zero-initialised history.
+        const pos = j * this.down + this.offsetPhases;
         const base = Math.floor(pos / this.up);
         const phase = pos - base * this.up;
         const at = base - this.inputCount + this.taps; // index of input `base` in work

@@ -74,3 +74,65 @@ export function warmRatePlans(rates: readonly number[], modelRateHz: number, stf
 export function outputLengthFor(plan: RatePlan, inputSamples: number): number {
   return Math.ceil((inputSamples * plan.outputRateHz) / plan.inputRateHz - 1e-9);
 }
+
+/**
+ * Where a segment that starts after `inputOffsetSamples` input samples puts its output grid. `flush` keeps offsets
+ * counting, so a segment's first output sample is global output B = ceil(I·Ro/Ri) (I = inputOffsetSamples), which
+ * lies `leadOutputSamples` = B − I·Ro/Ri ∈ [0, 1) after the segment's first input sample. A segment that restarted
+ * its output grid at its own first input would be early by that lead; because the lead changes from segment to
+ * segment, the error is not even constant. Instead the lead is carried into the fresh resamplers as a phase offset,
+ * so output offset t lines up with input time t exactly in every segment and the latency stays the same integer.
+ *
+ * The lead Φ (seconds) is split Φ = q/lcm(Ri, Rm) + p/lcm(Rm, Ro): q phases on the input resampler, p on the output
+ * resampler, the only grids each can shift by. A solution in integers always exists (Φ is a multiple of
+ * 1/lcm(Ri, Ro), and the two grids together reach 1/lcm(Ri, Rm, Ro)); taking the least q ≥ 0 (under one model sample) makes
+ * p > −(output resampler's L), which that resampler accepts: it reads at most one model sample before the segment's
+ * first, from its zero history, and the fresh segment's model-rate signal is zero there anyway. Without an input resampler q is 0, without an
+ * output resampler p is 0: the equations force it.
+ */
+export interface SegmentPhase {
+  /** Output sample B's distance after the segment's first input sample, in output samples, in [0, 1). */
+  leadOutputSamples: number;
+  /** Input resampler offset (Resampler `offsetPhases`, 1/L fractions of an input sample), ≥ 0. */
+  inputOffsetPhases: number;
+  /** Output resampler offset (Resampler `offsetPhases`, 1/L fractions of a model sample), > −L. */
+  outputOffsetPhases: number;
+}
+
+function gcdBig(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a < 0n ? -a : a;
+}
+
+/** x with a·x ≡ 1 (mod m), for coprime a and m ≥ 1. */
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [((a % m) + m) % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const k = r0 / r1;
+    [r0, r1] = [r1, r0 - k * r1];
+    [s0, s1] = [s1, s0 - k * s1];
+  }
+  return ((s0 % m) + m) % m;
+}
+
+export function segmentPhase(plan: RatePlan, inputOffsetSamples: number): SegmentPhase {
+  // BigInt: the products below reach (rate)² · rate, past 2^53 for some rate triples.
+  const [ri, rm, ro] = [BigInt(plan.inputRateHz), BigInt(plan.modelRateHz), BigInt(plan.outputRateHz)];
+  // N = B·Ri − I·Ro ∈ [0, Ri): the lead is N/(Ri·Ro) seconds.
+  const n = (ri - ((BigInt(inputOffsetSamples) % ri) * ro) % ri) % ri;
+  if (n === 0n) return { leadOutputSamples: 0, inputOffsetPhases: 0, outputOffsetPhases: 0 };
+  // q/lcm(Ri, Rm) + p/lcm(Rm, Ro) = N/(Ri·Ro)  ⇔  q·Ro·gcd(Ri, Rm) + p·Ri·gcd(Rm, Ro) = N·Rm.
+  let a = ro * gcdBig(ri, rm);
+  let b = ri * gcdBig(rm, ro);
+  let c = n * rm;
+  const g = gcdBig(a, b);
+  if (c % g !== 0n) throw new Error(`no resampler phases give a lead of ${n}/(${ri}·${ro}) s`);
+  [a, b, c] = [a / g, b / g, c / g];
+  const q = b === 1n ? 0n : (((c % b) * modInverse(a, b)) % b + b) % b;
+  const p = (c - a * q) / b;
+  return {
+    leadOutputSamples: Number(n) / plan.inputRateHz,
+    inputOffsetPhases: Number(q),
+    outputOffsetPhases: Number(p),
+  };
+}

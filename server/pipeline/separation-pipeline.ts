@@ -8,17 +8,18 @@
  * The model step is not called from here: frames wait in a queue, the owner reads `nextFeatures()`, runs the model
  * however it likes (batched with other streams, or an identity mask in tests) and hands the result to
  * `completeFrame()`. Output is latency-compensated: output offset t aligns with input time t, and after `end()` the
- * segment's output length is exactly ceil(inputSamples · outRate / inRate).
+ * total output length is exactly ceil(inputSamples · outRate / inRate), inputSamples counted over the whole stream.
  *
  * A stream is a sequence of segments (a `flush` ends one); each segment starts with fresh DSP stages while output
- * offsets keep counting.
+ * offsets keep counting. Lengths are cumulative: a segment ends its output at ceil(totalInput · outRate / inRate), not
+ * at its own rounded-up length, so flushes never add samples (per-segment rounding added up to one per flush).
  */
 import { Resampler } from '../dsp/resampler.ts';
 import { OlaSynthesizer, StftAnalyzer, emptyFrame, stftLatencySamples, type StftConfig, type StftFrame } from '../dsp/stft.ts';
 import { applyMask, magnitudeFeatures } from './mask.ts';
 import { OutputAligner } from './output-aligner.ts';
 import { SampleFifo } from './sample-fifo.ts';
-import { outputLengthFor, planRates, type RatePlan } from './rate-plan.ts';
+import { outputLengthFor, planRates, segmentPhase, type RatePlan, type SegmentPhase } from './rate-plan.ts';
 
 function ceilDiv(numerator: number, denominator: number): number {
   return Math.floor((numerator + denominator - 1) / denominator);
@@ -56,6 +57,8 @@ interface SegmentStages {
   mixtureDelay: SampleFifo;
   outResampler: Resampler | undefined;
   aligner: OutputAligner;
+  /** Where this segment's output grid sits relative to its first input sample (see `segmentPhase`). */
+  phase: SegmentPhase;
 }
 
 export class SeparationPipeline {
@@ -92,16 +95,21 @@ export class SeparationPipeline {
     this.vadHopSamples = (model.stft.hopSamples * options.outputRateHz) / model.sampleRateHz;
     this.features = new Float32Array(model.channels * model.bins);
     this.vocalsFrame = emptyFrame(model.bins, model.channels);
-    this.stages = this.createStages();
+    this.stages = this.createStages(0);
   }
 
-  private createStages(): SegmentStages {
+  /** Fresh stages for a segment whose first input sample is stream input `inputOffsetSamples`. */
+  private createStages(inputOffsetSamples: number): SegmentStages {
     const { plan, model } = this;
+    const phase = segmentPhase(plan, inputOffsetSamples);
     return {
       inResampler:
         plan.inputRateHz === plan.modelRateHz
           ? undefined
-          : new Resampler(plan.inputRateHz, plan.modelRateHz, model.channels, { delayInputSamples: plan.inputDelaySamples }),
+          : new Resampler(plan.inputRateHz, plan.modelRateHz, model.channels, {
+              delayInputSamples: plan.inputDelaySamples,
+              offsetPhases: phase.inputOffsetPhases,
+            }),
       analyzer: new StftAnalyzer(model.stft, model.channels),
       vocalsOla: new OlaSynthesizer(model.stft, model.channels),
       mixtureDelay: new SampleFifo(model.channels, stftLatencySamples(model.stft)),
@@ -110,8 +118,10 @@ export class SeparationPipeline {
           ? undefined
           : new Resampler(plan.modelRateHz, plan.outputRateHz, 2 * model.channels, {
               delayInputSamples: plan.outputDelaySamples,
+              offsetPhases: phase.outputOffsetPhases,
             }),
       aligner: new OutputAligner(plan.latencyOutputSamples),
+      phase,
     };
   }
 
@@ -201,7 +211,12 @@ export class SeparationPipeline {
   private vadOffset(k: number): number {
     const { inputRateHz: ri, modelRateHz: rm, outputRateHz: ro, inputDelaySamples: da } = this.plan;
     const hop = this.model.stft.hopSamples;
-    return this.baseOutput + Math.round(((k * hop * ri - da * rm) * ro) / (rm * ri));
+    const { leadOutputSamples, inputOffsetPhases } = this.stages.phase;
+    // The segment's first input sample sits `lead` before baseOutput; its model grid is q input phases later still.
+    const inResampler = this.stages.inResampler;
+    const gridShiftInput = inResampler ? inputOffsetPhases / inResampler.up : 0;
+    const segmentStart = this.baseOutput - leadOutputSamples;
+    return Math.round(segmentStart + ((k * hop * ri - da * rm) * ro) / (rm * ri) + (gridShiftInput * ro) / ri);
   }
 
   private downmix(stereo: Float32Array[]): Float32Array[] {
@@ -214,13 +229,15 @@ export class SeparationPipeline {
 
   /**
    * Ends the current segment: pushes exactly the zeros needed for every input sample to reach the output (the
-   * frames they complete are queued like any other) and caps the output at the segment's length.
+   * frames they complete are queued like any other) and caps the output at the segment's length. That length is
+   * cumulative — the stream's total so far, ceil(inputSamples · outRate / inRate), minus what earlier segments
+   * produced — so it may be one sample shorter than the segment alone would round to, or zero.
    */
   end(): void {
     if (this.segmentEnded) return;
     this.segmentEnded = true;
     const plan = this.plan;
-    const outLength = outputLengthFor(plan, this.segmentInput);
+    const outLength = outputLengthFor(plan, this.inputSamples) - this.baseOutput;
     this.segmentOutputLength = outLength;
     const hop = this.model.stft.hopSamples;
     // Frames whose newest hop lies wholly inside the input (model-rate length) carry VAD the client can use.
@@ -228,13 +245,19 @@ export class SeparationPipeline {
     this.segmentVadFrames = Math.floor(modelLength / hop);
     this.stages.aligner.end(outLength);
     if (outLength === 0) return;
-    // A resampler emits output j once input j·inRate/outRate (rounded up) has arrived: walk back from the last
-    // output sample needed to the last input sample needed.
+    // A resampler emits output j once input (j·down + offsetPhases)/up (rounded up) has arrived: walk back from the
+    // last output sample needed to the last input sample needed.
+    const { inResampler, outResampler } = this.stages;
     const lastIndex = outLength - 1 + plan.latencyOutputSamples;
-    const olaCount = this.stages.outResampler ? ceilDiv(lastIndex * plan.modelRateHz, plan.outputRateHz) + 1 : lastIndex + 1;
+    const olaCount = outResampler
+      ? Math.max(0, ceilDiv(lastIndex * outResampler.down + outResampler.offsetPhases, outResampler.up) + 1)
+      : lastIndex + 1;
     const frames = Math.ceil(olaCount / hop);
     const modelSamples = frames * hop;
-    const inputNeeded = this.stages.inResampler ? ceilDiv((modelSamples - 1) * plan.inputRateHz, plan.modelRateHz) + 1 : modelSamples;
+    const inputNeeded =
+      inResampler && modelSamples > 0
+        ? ceilDiv((modelSamples - 1) * inResampler.down + inResampler.offsetPhases, inResampler.up) + 1
+        : modelSamples;
     const padding = Math.max(0, inputNeeded - this.segmentInput);
     if (padding > 0) this.analyse(Array.from({ length: this.model.channels }, () => new Float32Array(padding)));
   }
@@ -254,6 +277,6 @@ export class SeparationPipeline {
     this.segmentEnded = false;
     this.segmentOutputLength = Infinity;
     this.segmentVadFrames = Infinity;
-    this.stages = this.createStages();
+    this.stages = this.createStages(this.baseInput);
   }
 }

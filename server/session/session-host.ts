@@ -6,6 +6,7 @@ import type { LivestemError } from '../errors.ts';
 import type { FrameModelStream } from '../inference/frame-model.ts';
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Logger } from '../log.ts';
+import type { LogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ClientMessage, SessionLimits } from '../protocol/messages.ts';
 import type { Session } from './session.ts';
@@ -32,6 +33,8 @@ export interface SessionHost {
   readonly settings: SessionSettings;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Lines a client can trigger at will (its own errors) go through this, keyed by remote host. */
+  readonly logThrottle: LogThrottle;
   readonly timers: SessionTimers;
   /** Resolves a model name (undefined = default). */
   model(name: string | undefined): StreamModel | undefined;

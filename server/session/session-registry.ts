@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { LivestemError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { LogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ClientMessage } from '../protocol/messages.ts';
 import type { Connection } from './connection.ts';
@@ -19,6 +20,7 @@ export interface RegistryOptions {
   timers: SessionTimers;
   models: { get(name: string): StreamModel | undefined; defaultModel: string };
   load: () => number;
+  logThrottle?: LogThrottle;
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -31,6 +33,7 @@ export class SessionRegistry implements SessionHost {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly timers: SessionTimers;
+  readonly logThrottle: LogThrottle;
   private readonly admittedSessions = new Map<string, Session>();
   private readonly everySession = new Set<Session>();
   private draining = false;
@@ -41,6 +44,7 @@ export class SessionRegistry implements SessionHost {
     this.metrics = options.metrics;
     this.log = options.log;
     this.timers = options.timers;
+    this.logThrottle = options.logThrottle ?? new LogThrottle({ now: () => options.timers.now() });
   }
 
   /** Sessions admitted and not yet ended (streaming, draining or detached). */

@@ -23,6 +23,11 @@ import { StreamProcessor } from './stream-processor.ts';
 
 export type { SessionHost, SessionSettings, SessionTimers, StreamModel } from './session-host.ts';
 
+/** `ip:port` → `ip`: a client reconnecting from new ports is still one client for log throttling. */
+function remoteHost(remoteAddress: string | undefined): string {
+  return (remoteAddress ?? '?').replace(/:\d+$/, '');
+}
+
 export class Session implements ConnectionHandler {
   readonly id = randomUUID();
   readonly resumeToken = randomBytes(24).toString('base64url');
@@ -262,7 +267,7 @@ export class Session implements ConnectionHandler {
         return;
       case 'arm-idle-timer':
         this.idleTimer?.cancel();
-        this.idleTimer = timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), settings.limits.idleTimeoutMs);
+        this.idleTimer = timers.setTimeout(() => this.idleTimeout(), settings.limits.idleTimeoutMs);
         return;
       case 'cancel-idle-timer':
         this.idleTimer?.cancel();
@@ -285,7 +290,7 @@ export class Session implements ConnectionHandler {
       case 'send-error':
         this.host.metrics.sessionErrors.inc({ code: effect.code });
         this.send(errorMessage(new LivestemError(effect.code, effect.message)));
-        this.log.info('session error', { code: effect.code, detail: effect.message });
+        this.host.logThrottle.log(this.log, 'info', remoteHost(this.connection?.remoteAddress), 'session error', { code: effect.code, detail: effect.message });
         return;
       case 'close-transport':
         this.connection?.close(effect.code, effect.reason);
@@ -308,6 +313,16 @@ export class Session implements ConnectionHandler {
       this.log.info('session ended', { outcome, inputSamples: p.pipeline.inputSamples, outputSamples: p.pipeline.outputSamples, lateFrames: p.lateFrames });
     }
     this.host.released(this);
+  }
+
+  /** Silence while reading is paused for output means the client stopped reading, not that it has nothing to say. */
+  private idleTimeout(): void {
+    if (this.pauseReasons.has('output')) {
+      const buffered = this.connection?.bufferedBytes ?? 0;
+      this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `client read no output for ${this.host.settings.limits.idleTimeoutMs} ms (${buffered} bytes unsent)`);
+      return;
+    }
+    this.dispatch({ type: 'idle-timeout' });
   }
 
   private failCode(code: ErrorCode, message: string): void {

@@ -77,6 +77,11 @@ function setPhase(phase: DemoState['phase'], text?: string): void {
 
 async function loadModels(): Promise<void> {
   const res = await fetch('/v1/models');
+  // With an API key configured the list needs the key, which a browser must not hold: fall back to the default model.
+  if (!res.ok) {
+    modelSelect.replaceChildren(new Option('server default', '', true, true));
+    return;
+  }
   const body = (await res.json()) as { models: { name: string; arch: string; default: boolean }[] };
   modelSelect.replaceChildren(
     ...body.models.map((m) => {

@@ -13,10 +13,13 @@ import { errorMessage } from '../../protocol/messages.ts';
 import type { Connection, ConnectionHandler } from '../../session/connection.ts';
 
 /**
- * Answers a text message a plugin claims (e.g. `webrtc-offer` signalling); returns undefined for messages that belong
- * to the session. The answer is JSON text: a success reply, or an `error` message with a catalog code.
+ * Text messages a plugin claims (e.g. `webrtc-offer` signalling) instead of the session. The answer is JSON text: a
+ * success reply, or an `error` message with a catalog code.
  */
-export type ControlRouter = (text: string, remoteAddress: string) => Promise<string> | undefined;
+export interface ControlRouter {
+  claims(text: string): boolean;
+  answer(text: string, remoteAddress: string): Promise<string>;
+}
 
 export interface WsConnectionOptions {
   maxMessageBytes: number;
@@ -141,8 +144,7 @@ export class WsConnection implements Connection {
       return;
     }
     const text = bytes.toString('utf8');
-    const reply = this.options.control?.(text, this.remoteAddress);
-    if (reply === undefined) {
+    if (this.options.control?.claims(text) !== true) {
       handler.onText(text);
       return;
     }
@@ -154,7 +156,7 @@ export class WsConnection implements Connection {
     }
     // A signalling socket: its placeholder session must not time out or take more messages while the answer is made.
     this.handler = undefined;
-    reply.then(
+    this.options.control.answer(text, this.remoteAddress).then(
       (answer) => this.finishSignalling(answer, handler),
       (err: unknown) => {
         const error = new LivestemError('LIVESTEM_ERR_INTERNAL', 'control message failed', { cause: err });
