@@ -108,6 +108,8 @@ export interface WsCase extends CaseBase {
   mustRefuse?: boolean;
   /** Replies include stats whose sendBufferedBytes must stay within the send buffer limit. */
   watchSendBuffer?: boolean;
+  /** Sent instead of the upgrade request (a handshake cut short). */
+  rawHandshake?: string;
 }
 
 export type FuzzCase = HttpCase | WsCase;
