@@ -1,6 +1,7 @@
 /**
  * `npm run loadtest -- --url ws://host:8080/v1/stream --streams 64 --duration 60 [--input song.wav] [--webrtc N]
  *  [--ramp 8:256:8] [--slo-p99-ms 40] [--out results/loadtest]`
+ * Credentials: the environment variable LIVESTEM_API_KEY (never a flag: argv shows in `ps` and in the report's command).
  * Exit status: 0 when done (and, with an SLO, every single step passed), 2 when an SLO was given and a non-ramp run
  * failed it, 1 on a usage or setup error.
  */
@@ -34,7 +35,11 @@ const USAGE = `usage: npm run loadtest -- --url ws://HOST:PORT/v1/stream [option
   --metrics-url URL    Prometheus endpoint to scrape, or "none" (default: http(s)://HOST:PORT/metrics)
   --ping-interval-ms   RTT probe period per session (default 1000)
   --client sdk|ws-raw  WebSocket client: the client SDK (default), or a header-only client that never decodes PCM
-                       (lighter, for capacity runs with the generator on the server's machine)`;
+                       (lighter, for capacity runs with the generator on the server's machine)
+environment:
+  LIVESTEM_API_KEY     the server's API key, for a server that runs with one: sent as "Authorization: Bearer" by every
+                       stream, WebRTC offer and /metrics scrape (an environment variable, not a flag, so that it does
+                       not show in ps or in the report)`;
 
 function fail(message: string): never {
   console.error(`loadtest: ${message}\n\n${USAGE}`);
@@ -106,6 +111,8 @@ async function main(): Promise<void> {
   const outDir = values.out ?? 'results/loadtest';
   const client = values.client ?? 'sdk';
   if (client !== 'sdk' && client !== 'ws-raw') fail(`--client must be sdk or ws-raw, got "${client}"`);
+  // the one place the load tester reads the environment; empty counts as unset, as on the server (server/config.ts)
+  const apiKey = process.env['LIVESTEM_API_KEY'] || undefined;
 
   const song = await loadSong(values.input);
   const webrtcSong = webrtc > 0 ? toWebRtcSong(song) : undefined;
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
       ...(values.model ? { model: values.model } : {}),
       lateThresholdMs,
       metricsUrl,
+      ...(apiKey !== undefined ? { apiKey } : {}),
       pingIntervalMs: positive('ping-interval-ms', values['ping-interval-ms'], 1000),
       doneTimeoutMs: 30_000,
       connectors: { websocket: client === 'sdk' ? connectSdk : connectWebSocket, webrtc: connectWebRtc },

@@ -6,7 +6,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { OutputKind, SampleFormat } from '../server/protocol/messages.ts';
-import type { Clock, Connector, LoadSession, TransportKind } from './clients/types.ts';
+import type { ClientAuth, Clock, Connector, LoadSession, TransportKind } from './clients/types.ts';
 import { LoadClientError } from './clients/types.ts';
 import { MetricsScraper } from './metrics/scraper.ts';
 import { SessionTracker } from './session-tracker.ts';
@@ -31,6 +31,12 @@ export interface StepOptions {
   model?: string;
   lateThresholdMs: number;
   metricsUrl: string | null;
+  /**
+   * The server's API key (`LIVESTEM_API_KEY` on the server), sent as `Authorization: Bearer` by every session and
+   * every scrape; undefined for an open server. An option, not read from the environment here, so that only the CLI
+   * decides where secrets come from.
+   */
+  apiKey?: string;
   pingIntervalMs: number;
   doneTimeoutMs: number;
   connectors: Record<TransportKind, Connector | null>;
@@ -67,7 +73,8 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   const clock: Clock = () => performance.now();
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
-  const scraper = opts.metricsUrl ? new MetricsScraper(opts.metricsUrl, clock) : null;
+  const auth: ClientAuth = opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {};
+  const scraper = opts.metricsUrl ? new MetricsScraper(opts.metricsUrl, clock, auth) : null;
   if (scraper) await scraper.start(2000);
 
   const active = new Set<Stream>();
@@ -182,6 +189,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
           onPong: (rttMs) => tracker?.notePong(rttMs),
         },
         clock,
+        auth,
       );
       outcome.algorithmicLatencyMs = session.ready.algorithmicLatencyMs;
       outcome.modelName = session.ready.modelName;

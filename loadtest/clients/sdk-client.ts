@@ -59,11 +59,13 @@ class SdkLoadSession implements LoadSession {
   }
 }
 
-export const connectSdk: Connector = async (url, start, handlers, clock) => {
+export const connectSdk: Connector = async (url, start, handlers, clock, auth) => {
   let session: LivestemSession;
   try {
     session = await connect({
       url,
+      // in Node the SDK sends this as `Authorization: Bearer`, never in the URL (which takes only minted tokens)
+      ...(auth.apiKey !== undefined ? { token: auth.apiKey } : {}),
       sampleRate: start.sampleRateHz,
       channels: start.channels,
       format: start.format,

@@ -61,7 +61,24 @@ export interface LoadSession {
 
 export type Clock = () => number;
 
-export type Connector = (url: string, start: StartOptions, handlers: SessionHandlers, clock: Clock) => Promise<LoadSession>;
+/**
+ * Credentials for a server that runs with `LIVESTEM_API_KEY` (docs/protocol.md §1, §7). Kept apart from
+ * `StartOptions`, which the raw client copies into the `start` message: the key must never go on the wire as data.
+ */
+export interface ClientAuth {
+  /** The server's API key, sent as `Authorization: Bearer <key>`; undefined: no credentials (an open server). */
+  apiKey?: string;
+}
+
+/**
+ * Request headers carrying `auth`. Always a header, never `?token=`: the server refuses the raw key in a query (a URL
+ * ends up in logs), and a Node client can set headers on the upgrade request.
+ */
+export function authHeaders(auth: ClientAuth): Record<string, string> {
+  return auth.apiKey === undefined ? {} : { authorization: `Bearer ${auth.apiKey}` };
+}
+
+export type Connector = (url: string, start: StartOptions, handlers: SessionHandlers, clock: Clock, auth: ClientAuth) => Promise<LoadSession>;
 
 /** A session failure as the report counts it: a protocol error code, or a local condition. */
 export class LoadClientError extends Error {

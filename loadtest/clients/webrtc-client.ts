@@ -9,7 +9,7 @@ import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCData
 import type { ServerMessage } from '../../server/protocol/messages.ts';
 import { OpusFrameEncoder } from '../../server/transport/webrtc/opus-egress.ts';
 import { ContentAligner, type AlignMatch } from './content-aligner.ts';
-import { LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady } from './types.ts';
+import { authHeaders, LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady } from './types.ts';
 
 export const WEBRTC_RATE_HZ = 48000;
 export const WEBRTC_PACKET_SAMPLES = 960;
@@ -209,6 +209,7 @@ class WebRtcLoadSession implements LoadSession {
     await new Promise((r) => setTimeout(r, Math.min(TAIL_MS, timeoutMs)));
     this.ended = true;
     if (this.failure) throw this.failure;
+    // no credentials: the resource URL is the capability (docs/protocol.md §7), and the key is sent nowhere it is not needed
     const res = await fetch(this.location, { method: 'DELETE', signal: AbortSignal.timeout(timeoutMs) });
     if (this.failure) throw this.failure;
     if (res.status !== 200) throw new LoadClientError('LOADTEST_WEBRTC_DELETE', `DELETE ${this.location} answered ${res.status}`);
@@ -231,7 +232,7 @@ class WebRtcLoadSession implements LoadSession {
   }
 }
 
-export const connectWebRtc: Connector = async (url, start, handlers, clock) => {
+export const connectWebRtc: Connector = async (url, start, handlers, clock, auth) => {
   if (start.sampleRateHz !== WEBRTC_RATE_HZ || start.channels !== 2) {
     throw new LoadClientError('LOADTEST_BAD_ARGUMENT', `WebRTC streams are ${WEBRTC_RATE_HZ} Hz stereo`);
   }
@@ -262,7 +263,7 @@ export const connectWebRtc: Connector = async (url, start, handlers, clock) => {
     const endpoint = webrtcUrlFor(url);
     const res = await fetch(`${endpoint}?${query}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/sdp' },
+      headers: { 'content-type': 'application/sdp', ...authHeaders(auth) },
       body: pc.localDescription!.sdp,
       signal: AbortSignal.timeout(READY_TIMEOUT_MS),
     });

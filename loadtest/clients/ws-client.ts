@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { decodeAudioFrameHeader } from '../../server/protocol/audio-frame-codec.ts';
 import type { SampleFormat, ServerMessage } from '../../server/protocol/messages.ts';
 import { encodePcm } from '../../server/protocol/pcm-codec.ts';
-import { LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady, type StartOptions } from './types.ts';
+import { authHeaders, LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady, type StartOptions } from './types.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -106,9 +106,9 @@ function readyFrom(msg: Extract<ServerMessage, { type: 'ready' }>): SessionReady
   };
 }
 
-export const connectWebSocket: Connector = (url, start: StartOptions, handlers, clock) =>
+export const connectWebSocket: Connector = (url, start: StartOptions, handlers, clock, auth) =>
   new Promise<LoadSession>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: false, headers: authHeaders(auth) });
     let session: WsLoadSession | null = null;
     let resolveClosed: (e: LoadClientError | null) => void = () => undefined;
     const closed = new Promise<LoadClientError | null>((r) => (resolveClosed = r));

@@ -2,6 +2,7 @@
  * Scrapes the server's /metrics during a step and reduces the scrapes to what the report shows: counter increases
  * over the step, gauge peaks, and histogram quantiles of just the observations made during the step.
  */
+import { authHeaders, type ClientAuth } from '../clients/types.ts';
 import {
   histogramDelta,
   histogramQuantile,
@@ -92,13 +93,20 @@ export class MetricsScraper {
   constructor(
     readonly url: string,
     private readonly clock: () => number,
+    /** `/metrics` needs the API key itself when the server has one (docs/protocol.md §7); a token is refused there. */
+    private readonly auth: ClientAuth = {},
     private readonly timeoutMs = 2000,
   ) {}
 
   async scrapeOnce(): Promise<void> {
     try {
-      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const res = await fetch(this.url, { headers: authHeaders(this.auth), signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!res.ok) {
+        await res.body?.cancel(); // release the connection now rather than when the body is collected
+        // a 401 is a setup error, not server trouble: say what is missing so the report's lastError explains itself
+        if (res.status === 401) throw new Error(`HTTP 401: ${this.auth.apiKey === undefined ? 'the server needs its API key (LIVESTEM_API_KEY)' : 'the server refused the API key'}`);
+        throw new Error(`HTTP ${res.status}`);
+      }
       this.scrapes.push({ atMs: this.clock(), scrape: parsePromText(await res.text()) });
     } catch (err) {
       this.errors += 1;

@@ -13,7 +13,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ERROR_CATALOG, LivestemError, toLivestemError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
-import { INPUT_SAMPLE_LIMIT, PcmDecodeError, clampSamples, decodePcm } from '../protocol/pcm-codec.ts';
+import { takeAudio } from './audio-intake.ts';
+import { FlowControl } from './flow-control.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
 import type { SessionHost } from './session-host.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
@@ -37,7 +38,7 @@ export class Session implements ConnectionHandler {
   private streamId: string | undefined;
   private idleTimer: { cancel(): void } | undefined;
   private graceTimer: { cancel(): void } | undefined;
-  private readonly pauseReasons = new Set<'input' | 'output'>();
+  private readonly flow: FlowControl;
   private readonly createdAtMs: number;
   private readonly log: Logger;
   private resumeFrom = 0;
@@ -50,6 +51,8 @@ export class Session implements ConnectionHandler {
   ) {
     this.connection = connection;
     connection.bind(this);
+    this.flow = new FlowControl(host.settings.limits.maxSendBufferBytes);
+    this.flow.attach(connection);
     this.createdAtMs = host.timers.now();
     this.log = host.log.child({ sessionId: this.id });
     this.rate = new MessageRateLimiter(host.settings.limits);
@@ -119,63 +122,27 @@ export class Session implements ConnectionHandler {
   private handleBinary(bytes: Uint8Array): void {
     if (isTerminal(this.state)) return;
     const p = this.processor;
-    if (p && this.flushedForShutdown) {
-      const frameBytes = (p.audio.inputFormat === 's16le' ? 2 : 4) * p.audio.inputChannels;
-      const samples = Math.floor(bytes.byteLength / frameBytes);
-      p.adjustments.inputIgnoredSamples += samples;
-      this.host.metrics.inputAdjustedSamples.inc({ reason: 'ignored-after-shutdown' }, samples);
-      return;
-    }
-    if (this.state.kind !== 'streaming' || !p) {
+    const flushedForShutdown = this.flushedForShutdown;
+    if ((this.state.kind !== 'streaming' && !flushedForShutdown) || !p) {
       this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `audio ${this.state.kind === 'starting' ? 'before ready' : 'after end'}`);
       return;
     }
     this.dispatch({ type: 'client-message' });
-    let samples: Float32Array[];
-    try {
-      samples = decodePcm(bytes, p.audio.inputFormat, p.audio.inputChannels);
-    } catch (err) {
-      const nonFinite = err instanceof PcmDecodeError && err.reason === 'non-finite';
-      this.failCode(nonFinite ? 'LIVESTEM_ERR_NON_FINITE_SAMPLES' : 'LIVESTEM_ERR_MISALIGNED_FRAME', (err as Error).message);
-      return;
-    }
-    if (p.audio.inputFormat === 'f32le') {
-      const clamped = clampSamples(samples, INPUT_SAMPLE_LIMIT);
-      if (clamped > 0) {
-        p.adjustments.inputClampedSamples += clamped;
-        this.host.metrics.inputAdjustedSamples.inc({ reason: 'clamped' }, clamped);
-      }
-    }
-    const length = samples[0]!.length;
-    this.host.metrics.inputMessages.inc();
-    this.host.metrics.inputSeconds.inc(length / p.audio.inputSampleRateHz);
-    const maxMs = this.host.settings.limits.maxBufferedInputMs;
-    const connection = this.connection;
-    if (connection?.inputBackpressure !== false && p.bufferedInputMs >= maxMs) {
-      this.failCode('LIVESTEM_ERR_INPUT_OVERRUN', `${p.bufferedInputMs.toFixed(0)} ms of audio already waiting, limit ${maxMs} ms: send at most real time`);
-      return;
-    }
-    p.pushAudio(samples, this.host.timers.now());
-    if (connection?.inputBackpressure === false) {
-      if (p.bufferedInputMs > maxMs) this.dropOldestInput(p, maxMs / 2);
-    } else if (p.bufferedInputMs > maxMs / 2) {
-      this.pause('input');
-    }
-  }
-
-  /** A client that cannot be slowed down (RTP) and an engine that fell behind: catch up, and say what was lost. */
-  private dropOldestInput(p: StreamProcessor, keepMs: number): void {
-    const dropped = p.dropOldestInput(keepMs);
-    if (dropped.samples === 0) return;
-    this.host.metrics.inputAdjustedSamples.inc({ reason: 'dropped-overrun' }, dropped.samples);
-    this.send({
-      type: 'input-dropped',
-      reason: 'engine-behind',
-      samples: dropped.samples,
-      inputSampleOffset: dropped.inputSampleOffset,
-      totalSamples: p.adjustments.inputDroppedSamples,
+    const outcome = takeAudio(p, bytes, {
+      maxBufferedInputMs: this.host.settings.limits.maxBufferedInputMs,
+      inputBackpressure: this.connection?.inputBackpressure !== false,
+      flushedForShutdown,
+      nowMs: this.host.timers.now(),
+      metrics: this.host.metrics,
     });
-    this.log.warn('input dropped: engine behind a client without backpressure', { samples: dropped.samples });
+    if (outcome.kind === 'refused') this.failCode(outcome.code, outcome.message);
+    if (outcome.kind !== 'queued') return;
+    if (outcome.pauseInput) this.flow.pause('input');
+    if (outcome.dropped) {
+      // A client that cannot be slowed down (RTP) and an engine that fell behind: it caught up; say what was lost.
+      this.send({ type: 'input-dropped', reason: 'engine-behind', ...outcome.dropped, totalSamples: p.adjustments.inputDroppedSamples });
+      this.log.warn('input dropped: engine behind a client without backpressure', { samples: outcome.dropped.samples });
+    }
   }
 
   onTransportError(error: LivestemError): void {
@@ -189,17 +156,12 @@ export class Session implements ConnectionHandler {
 
   onClose(): void {
     this.connection = undefined;
-    this.pauseReasons.clear();
+    this.flow.attach(undefined);
     this.dispatch({ type: 'transport-lost' });
   }
 
   onSendDrained(): void {
-    if (this.connection && this.connection.bufferedBytes < this.sendPauseBytes / 2) this.unpause('output');
-  }
-
-  /** Reading pauses at a quarter of the send limit, so a client that stops reading is slowed well before it fails. */
-  private get sendPauseBytes(): number {
-    return this.host.settings.limits.maxSendBufferBytes / 4;
+    this.flow.sendDrained();
   }
 
   // ---- registry → session ----
@@ -217,7 +179,7 @@ export class Session implements ConnectionHandler {
     }
     this.connection = connection;
     connection.bind(this);
-    this.pauseReasons.clear();
+    this.flow.attach(connection);
     this.resumeFrom = lastSampleOffset;
     this.dispatch({ type: 'resumed' });
     return undefined;
@@ -230,6 +192,7 @@ export class Session implements ConnectionHandler {
   /** Ends a placeholder whose connection now belongs to a resumed session (the connection is left open). */
   handOff(): void {
     this.connection = undefined;
+    this.flow.attach(undefined);
     this.dispatch({ type: 'handed-off' });
   }
 
@@ -295,6 +258,7 @@ export class Session implements ConnectionHandler {
       case 'close-transport':
         this.connection?.close(effect.code, effect.reason);
         this.connection = undefined;
+        this.flow.attach(undefined);
         return;
       case 'release':
         this.release(effect.outcome);
@@ -317,7 +281,7 @@ export class Session implements ConnectionHandler {
 
   /** Silence while reading is paused for output means the client stopped reading, not that it has nothing to say. */
   private idleTimeout(): void {
-    if (this.pauseReasons.has('output')) {
+    if (this.flow.pausedForOutput) {
       const buffered = this.connection?.bufferedBytes ?? 0;
       this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `client read no output for ${this.host.settings.limits.idleTimeoutMs} ms (${buffered} bytes unsent)`);
       return;
@@ -376,7 +340,7 @@ export class Session implements ConnectionHandler {
         flushed: (sampleOffset) => this.send({ type: 'flushed', sampleOffset }),
         drained: () => this.dispatch({ type: 'drained' }),
         afterSend: () => this.checkSendBuffer(),
-        inputBelowLowWater: () => this.unpause('input'),
+        inputBelowLowWater: () => this.flow.unpause('input'),
       },
       (err) => this.failWith(err),
     );
@@ -436,23 +400,8 @@ export class Session implements ConnectionHandler {
   // ---- output policy ----
 
   private checkSendBuffer(): void {
-    const buffered = this.connection?.bufferedBytes ?? 0;
-    if (buffered > this.host.settings.limits.maxSendBufferBytes) {
-      this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `${buffered} bytes of output unsent`);
-    } else if (buffered > this.sendPauseBytes) {
-      this.pause('output');
-    }
-  }
-
-  private pause(reason: 'input' | 'output'): void {
-    if (!this.connection) return;
-    this.pauseReasons.add(reason);
-    this.connection.pauseInput();
-  }
-
-  private unpause(reason: 'input' | 'output'): void {
-    if (!this.pauseReasons.delete(reason) || this.pauseReasons.size > 0) return;
-    this.connection?.resumeInput();
+    const { overLimitBytes } = this.flow.afterSend();
+    if (overLimitBytes !== undefined) this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `${overLimitBytes} bytes of output unsent`);
   }
 
   // ---- messages ----

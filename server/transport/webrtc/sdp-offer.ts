@@ -1,10 +1,13 @@
 /**
  * Pure inspection of a client's SDP offer before it reaches werift, so that the usual mistakes come back as clear
- * catalog errors (HTTP 400/415) instead of a peer that silently never sends audio.
+ * catalog errors (HTTP 400/413/415) instead of a peer that silently never sends audio, and so that a hostile offer
+ * costs a string scan, not WebRTC work: werift opens an ICE transport (UDP sockets) per unbundled m-section, and an
+ * offer with hundreds of them blocked the event loop for seconds.
  *
  * Contract with clients: the first audio m-section the client sends on (sendonly/sendrecv) is the input; the audio
  * m-sections the client can receive on (recvonly/sendrecv), in m-line order, carry the requested outputs in the order
- * of `outputs`; an `application` m-section (DataChannel) is optional and carries the `events` channel.
+ * of `outputs`; an `application` m-section (DataChannel) is optional and carries the `events` channel. Every m-section
+ * is in one `a=group:BUNDLE` (one transport, whatever the section count) and has a DTLS fingerprint.
  */
 import { LivestemError } from '../../errors.ts';
 
@@ -18,6 +21,7 @@ export interface MediaSection {
   direction: Direction;
   /** `encoding/clockRate[/channels]` per payload type, lower-cased encoding. */
   codecs: Map<number, string>;
+  hasFingerprint: boolean;
 }
 
 export interface OfferSummary {
@@ -28,27 +32,80 @@ export interface OfferSummary {
   hasDataChannel: boolean;
 }
 
+/**
+ * A Chromium offer for the largest contract (1 input + 3 outputs + DataChannel, candidates repeated in every bundled
+ * section) is 5–10 KB; these leave room for that and for extra interfaces, and nothing more.
+ */
+export const OFFER_LIMITS = {
+  /** Body / `sdp` size, UTF-8 bytes. */
+  maxBytes: 32 * 1024,
+  /** 1 input + 3 outputs + 1 application is the most the contract uses; 3 spare. */
+  maxSections: 8,
+  /** `a=candidate` lines in the whole offer (browsers repeat the bundle's candidates in each section). */
+  maxCandidates: 64,
+} as const;
+
+/** Client text quoted in error messages is cut to this many characters. */
+export const MAX_ECHO_CHARS = 60;
+
+/** Quotes client input in an error message, bounded (a 30 KB attribute must not come back in the error). */
+export function clip(text: string, maxChars = MAX_ECHO_CHARS): string {
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}…(${text.length} chars)`;
+}
+
 const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
-const MAX_SDP_BYTES = 64 * 1024;
+// RFC 8122: hash function token, then upper- or lower-case hex byte pairs.
+const FINGERPRINT = /^fingerprint:[A-Za-z0-9-]+ [0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})+$/;
 
 function malformed(why: string): LivestemError {
   return new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `malformed SDP offer: ${why}`);
 }
 
-export function parseSections(sdp: string): MediaSection[] {
-  if (sdp.length > MAX_SDP_BYTES) throw new LivestemError('LIVESTEM_ERR_PAYLOAD_TOO_LARGE', `SDP offer over ${MAX_SDP_BYTES} bytes`);
+function countLines(sdp: string, prefix: RegExp): number {
+  return sdp.match(prefix)?.length ?? 0;
+}
+
+/** The size/count limits, checked with plain scans before anything is parsed or allocated per section. */
+export function checkOfferLimits(sdp: string): void {
+  const bytes = Buffer.byteLength(sdp, 'utf8');
+  if (bytes > OFFER_LIMITS.maxBytes) {
+    throw new LivestemError('LIVESTEM_ERR_PAYLOAD_TOO_LARGE', `SDP offer is ${bytes} bytes; the limit is ${OFFER_LIMITS.maxBytes} bytes`);
+  }
+  const sections = countLines(sdp, /^m=/gm);
+  if (sections > OFFER_LIMITS.maxSections) {
+    throw new LivestemError(
+      'LIVESTEM_ERR_BAD_MESSAGE',
+      `SDP offer has ${sections} m-sections; at most ${OFFER_LIMITS.maxSections} are accepted (1 input, up to 3 outputs, 1 DataChannel)`,
+    );
+  }
+  const candidates = countLines(sdp, /^a=candidate:/gm);
+  if (candidates > OFFER_LIMITS.maxCandidates) {
+    throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer has ${candidates} a=candidate lines; at most ${OFFER_LIMITS.maxCandidates} are accepted`);
+  }
+}
+
+interface ParsedOffer {
+  sections: MediaSection[];
+  /** mids of each session-level `a=group:BUNDLE`. */
+  bundles: string[][];
+  sessionFingerprint: boolean;
+}
+
+function parseOffer(sdp: string): ParsedOffer {
   const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines[0] !== 'v=0') throw malformed('it must start with "v=0"');
   const bad = lines.find((l) => !/^[a-z]=/.test(l));
-  if (bad !== undefined) throw malformed(`line "${bad.slice(0, 40)}" is not <type>=<value>`);
+  if (bad !== undefined) throw malformed(`line "${clip(bad, 40)}" is not <type>=<value>`);
   if (!lines.some((l) => l.startsWith('o='))) throw malformed('no o= line');
   let sessionDirection: Direction = 'sendrecv';
+  let sessionFingerprint = false;
+  const bundles: string[][] = [];
   const sections: MediaSection[] = [];
   for (const line of lines) {
     if (line.startsWith('m=')) {
       const parts = line.slice(2).split(' ');
-      if (parts.length < 4) throw malformed(`m-line "${line}" needs media, port, protocol and formats`);
-      sections.push({ index: sections.length, media: parts[0]!, mid: undefined, direction: sessionDirection, codecs: new Map() });
+      if (parts.length < 4) throw malformed(`m-line "${clip(line)}" needs media, port, protocol and formats`);
+      sections.push({ index: sections.length, media: parts[0]!, mid: undefined, direction: sessionDirection, codecs: new Map(), hasFingerprint: false });
       continue;
     }
     if (!line.startsWith('a=')) continue;
@@ -57,16 +114,53 @@ export function parseSections(sdp: string): MediaSection[] {
     if (DIRECTIONS.has(attr)) {
       if (current === undefined) sessionDirection = attr as Direction;
       else current.direction = attr as Direction;
+    } else if (attr.startsWith('fingerprint:')) {
+      if (!FINGERPRINT.test(attr)) throw malformed(`bad fingerprint "${clip(attr)}" (expected "a=fingerprint:sha-256 AB:CD:…")`);
+      if (current === undefined) sessionFingerprint = true;
+      else current.hasFingerprint = true;
+    } else if (current === undefined && attr.startsWith('group:BUNDLE')) {
+      bundles.push(attr.slice('group:BUNDLE'.length).trim().split(/\s+/).filter((m) => m.length > 0));
     } else if (current !== undefined && attr.startsWith('mid:')) {
       current.mid = attr.slice(4);
     } else if (current !== undefined && attr.startsWith('rtpmap:')) {
       const match = /^rtpmap:(\d+) (.+)$/.exec(attr);
-      if (match === null) throw malformed(`bad rtpmap "${attr}"`);
+      if (match === null) throw malformed(`bad rtpmap "${clip(attr)}"`);
       current.codecs.set(Number(match[1]), match[2]!.toLowerCase());
     }
   }
   if (sections.length === 0) throw malformed('no m= section');
-  return sections;
+  return { sections, bundles, sessionFingerprint };
+}
+
+export function parseSections(sdp: string): MediaSection[] {
+  checkOfferLimits(sdp);
+  return parseOffer(sdp).sections;
+}
+
+/** One BUNDLE group naming every m-section: werift then runs a single ICE/DTLS transport for the whole offer. */
+function checkBundle({ sections, bundles }: ParsedOffer): void {
+  const hint = 'every m-section must be in one a=group:BUNDLE (browsers do this by default; use bundlePolicy "max-bundle")';
+  const unnamed = sections.find((s) => s.mid === undefined);
+  if (unnamed !== undefined) throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer m-section ${unnamed.index} has no a=mid: ${hint}`);
+  if (bundles.length === 0) throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer has no a=group:BUNDLE: ${hint}`);
+  const group = new Set(bundles[0]);
+  const outside = sections.find((s) => !group.has(s.mid!));
+  if (bundles.length > 1 || outside !== undefined) {
+    const which = outside === undefined ? `${bundles.length} BUNDLE groups` : `mid ${clip(outside.mid!, 20)} is not in the BUNDLE group`;
+    throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer BUNDLE does not cover the offer (${which}): ${hint}`);
+  }
+}
+
+/** Without a fingerprint DTLS cannot authenticate the peer that answers ICE checks. */
+function checkFingerprint({ sections, sessionFingerprint }: ParsedOffer): void {
+  if (sessionFingerprint) return;
+  const missing = sections.find((s) => !s.hasFingerprint);
+  if (missing !== undefined) {
+    throw new LivestemError(
+      'LIVESTEM_ERR_BAD_MESSAGE',
+      `DTLS fingerprint required: SDP offer m-section ${missing.index} has no a=fingerprint (session- or media-level)`,
+    );
+  }
 }
 
 const sends = (s: MediaSection): boolean => s.direction === 'sendrecv' || s.direction === 'sendonly';
@@ -75,7 +169,11 @@ const hasOpus = (s: MediaSection): boolean => [...s.codecs.values()].some((c) =>
 
 /** Validates an offer for `outputCount` output tracks; throws the catalog error a client should see. */
 export function inspectOffer(sdp: string, outputCount: number): OfferSummary {
-  const sections = parseSections(sdp);
+  checkOfferLimits(sdp);
+  const parsed = parseOffer(sdp);
+  checkBundle(parsed);
+  checkFingerprint(parsed);
+  const { sections } = parsed;
   const audio = sections.filter((s) => s.media === 'audio');
   const input = audio.find(sends);
   if (input === undefined) {
@@ -88,7 +186,7 @@ export function inspectOffer(sdp: string, outputCount: number): OfferSummary {
   }
   const wrongCodec = audio.find((s) => (sends(s) || receives(s)) && !hasOpus(s));
   if (wrongCodec !== undefined) {
-    const offered = [...wrongCodec.codecs.values()].join(', ') || 'none';
+    const offered = clip([...wrongCodec.codecs.values()].join(', ') || 'none');
     throw new LivestemError(
       'LIVESTEM_ERR_UNSUPPORTED_FORMAT',
       `audio m-section ${wrongCodec.index} offers codecs [${offered}]; livestem needs opus/48000/2`,

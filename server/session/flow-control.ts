@@ -1,0 +1,54 @@
+/**
+ * A session's backpressure on its transport: reading is paused while the input buffer is over half full or the
+ * client's output queue is over a quarter of `maxSendBufferBytes`, and resumed when every reason has cleared. Every
+ * byte queued for the client counts; beyond the limit the client is a slow consumer.
+ */
+import type { Connection } from './connection.ts';
+
+type PauseReason = 'input' | 'output';
+
+export class FlowControl {
+  private readonly reasons = new Set<PauseReason>();
+  private connection: Connection | undefined;
+
+  constructor(private readonly maxSendBufferBytes: number) {}
+
+  /** The transport to pause (undefined while detached); a new one starts unpaused. */
+  attach(connection: Connection | undefined): void {
+    this.connection = connection;
+    this.reasons.clear();
+  }
+
+  get pausedForOutput(): boolean {
+    return this.reasons.has('output');
+  }
+
+  /** Reading pauses at a quarter of the send limit, so a client that stops reading is slowed well before it fails. */
+  private get pauseBytes(): number {
+    return this.maxSendBufferBytes / 4;
+  }
+
+  /** After anything was queued for the client: whether it is now over the limit (a slow consumer). */
+  afterSend(): { overLimitBytes: number | undefined } {
+    const buffered = this.connection?.bufferedBytes ?? 0;
+    if (buffered > this.maxSendBufferBytes) return { overLimitBytes: buffered };
+    if (buffered > this.pauseBytes) this.pause('output');
+    return { overLimitBytes: undefined };
+  }
+
+  /** Some output reached the OS. */
+  sendDrained(): void {
+    if (this.connection && this.connection.bufferedBytes < this.pauseBytes / 2) this.unpause('output');
+  }
+
+  pause(reason: PauseReason): void {
+    if (!this.connection) return;
+    this.reasons.add(reason);
+    this.connection.pauseInput();
+  }
+
+  unpause(reason: PauseReason): void {
+    if (!this.reasons.delete(reason) || this.reasons.size > 0) return;
+    this.connection?.resumeInput();
+  }
+}
