@@ -194,3 +194,17 @@ t.test('one token, one session: a token socket carries one session, and a signal
   await stream.closed;
   t.equal(server.registry.activeCount, 1, `${server.registry.sessions().map((x) => x.lifecycle.kind).join()}: one WebRTC session in all (the stream socket’s own ended with its error)`);
 });
+
+t.test('a fast client sending 700 ms messages is slowed to the engine pace, not failed', async (t) => {
+  const server = await startTestServer(fixture.modelsDir);
+  t.teardown(() => server.server.close());
+  const rate = 44100;
+  const song = testSong(rate * 6, rate, 2, 8);
+  const client = new StreamClient(server.url);
+  await client.start({ sampleRateHz: rate, channels: 2, format: 'f32le' });
+  const messageSamples = Math.round(rate * 0.7); // 700 ms: 247 KB, under the 1 MiB message limit
+  for (let s = 0; s < song[0]!.length; s += messageSamples) client.ws.send(pcmBytes(song, s, Math.min(song[0]!.length, s + messageSamples), 'f32le'));
+  const done = await client.finish();
+  t.equal(client.message('error'), undefined, 'no INPUT_OVERRUN');
+  t.equal(done['outputSamples'], song[0]!.length, 'every sample came out');
+});

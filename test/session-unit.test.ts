@@ -425,3 +425,23 @@ t.test('a bug while handling one message fails that session with INTERNAL (1011)
   other.handler!.onText(JSON.stringify(start));
   t.ok(other.json('ready'), 'the next session starts normally');
 });
+
+t.test('flush with resampling: total output stays ceil(input · out/in) however many segments', async (t) => {
+  const { registry } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify({ ...start, sampleRateHz: 44100, outputSampleRateHz: 48000 }));
+  for (let i = 0; i < 5; i++) {
+    conn.handler!.onBinary(encodePcm([new Float32Array([0.1]), new Float32Array([-0.1])], 'f32le'));
+    conn.handler!.onText('{"type":"flush"}');
+  }
+  conn.handler!.onText(JSON.stringify({ type: 'end' }));
+  for (let i = 0; i < 400 && !conn.closed; i++) await settle();
+  t.same(
+    conn.texts.filter((m) => m['type'] === 'flushed').map((m) => m['sampleOffset']),
+    [2, 3, 4, 5, 6],
+    'each flush ends at ceil(total input so far · 48000/44100)',
+  );
+  t.match(conn.json('done'), { inputSamples: 5, outputSamples: 6 });
+  t.equal(vocalsOf(conn)[0]!.length, 6);
+});
