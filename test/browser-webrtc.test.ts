@@ -2,7 +2,9 @@
  * The acceptance test in a real browser: headless Debian Chromium takes a song as its (fake) microphone, the SDK's
  * `separateMediaStream` sends it over WebRTC to an in-process server, and the page measures what comes back with
  * WebAudio analysers (headless Chromium reports audioLevel 0 in getStats). The recorded envelopes are aligned to the
- * song (input envelope ↔ song: loop phase; output ↔ input: network + jitter-buffer lag) to judge sections.
+ * song (input envelope ↔ song: where in the looping song each moment of the recording is, tolerating the fake capture
+ * restarting or stalling on a busy machine; output ↔ input: network + jitter-buffer lag) to judge sections. The input
+ * check runs negative controls on every run (the same recording against other songs and against silence must fail it).
  *
  * Separation-quality checks (vocals much quieter in instrumental sections, accompaniment not; VAD on in sung
  * sections) run only when the trained `models/lstm` exists: an untrained random model cannot pass them, and the
@@ -17,7 +19,19 @@ import t from 'tap';
 import { readWav, writeWav } from '../server/dsp/wav.ts';
 import { createOfflineSeparator } from '../server/pipeline/offline-separator.ts';
 import { toWebRtcSong } from '../loadtest/song.ts';
-import { alignSections, levelEnvelope, launchChromium, metricValue, startWebrtcServer, testModel, type PageRecording } from './helpers/browser.ts';
+import {
+  alignInput,
+  alignSections,
+  INPUT_MATCH,
+  inputMatches,
+  launchChromium,
+  levelEnvelope,
+  metricValue,
+  startWebrtcServer,
+  testModel,
+  type InputAlignment,
+  type PageRecording,
+} from './helpers/browser.ts';
 
 
 const RATE_HZ = 48000;
@@ -30,23 +44,25 @@ interface Clip {
   wavPath: string;
   /** 1 = sung, per 10 ms of the clip. */
   labels10ms: Uint8Array;
-  /** Log level per 20 ms, to find the loop phase of the recording. */
+  /** Log level per 20 ms, to find where in the looping song the recording is. */
   envelope: number[];
   source: string;
   /** The clip as written (48 kHz stereo), for the offline reference. */
   channels: Float32Array[];
+  /** Envelopes of songs the recording must NOT match (negative controls for the input check). */
+  controls: { name: string; envelope: number[] }[];
 }
 
-async function synthClip(dir: string): Promise<Clip> {
-  // 12 s: 3 s instrumental, 3 s with a sung-like vibrato voice, twice. Enough to check plumbing with any model.
+/** The synthetic clip: 12 s of instrumental and sung-like (vibrato voice) sections alternating every `sectionSec`. */
+function synthSong(sectionSec: number, beatSec: number): { channels: Float32Array[]; labels10ms: Uint8Array } {
   const n = 12 * RATE_HZ;
   const left = new Float32Array(n);
   const right = new Float32Array(n);
   const labels = new Uint8Array(1200);
   for (let i = 0; i < n; i++) {
     const s = i / RATE_HZ;
-    const sung = Math.floor(s / 3) % 2 === 1;
-    const beat = s % 0.5;
+    const sung = Math.floor(s / sectionSec) % 2 === 1;
+    const beat = s % beatSec;
     const kick = beat < 0.08 ? 0.5 * Math.sin(2 * Math.PI * 60 * beat) * (1 - beat / 0.08) : 0;
     const bass = 0.15 * Math.sin(2 * Math.PI * 98 * s);
     const pad = 0.06 * (Math.sin(2 * Math.PI * 196 * s) + Math.sin(2 * Math.PI * 247 * s));
@@ -57,9 +73,20 @@ async function synthClip(dir: string): Promise<Clip> {
     right[i] = kick + bass - pad + voice;
     if (i % 480 === 0) labels[i / 480] = sung ? 1 : 0;
   }
+  return { channels: [left, right], labels10ms: labels };
+}
+
+/** Not the song the browser plays: a recording that matches it would mean the input check cannot tell songs apart. */
+const DIFFERENT_SONG = { name: 'a different song (2 s sections, 0.4 s beat)', envelope: levelEnvelope(synthSong(2, 0.4).channels) };
+
+async function synthClip(dir: string): Promise<Clip> {
+  // 3 s instrumental, 3 s sung, twice. Enough to check plumbing with any model.
+  const { channels, labels10ms } = synthSong(3, 0.5);
   const wavPath = join(dir, 'clip.wav');
-  await writeWav(wavPath, [left, right], RATE_HZ, 's16');
-  return { wavPath, labels10ms: labels, envelope: levelEnvelope([left, right]), source: 'synthesised in the test (alternating 3 s sections)', channels: [left, right] };
+  await writeWav(wavPath, channels, RATE_HZ, 's16');
+  const envelope = levelEnvelope(channels);
+  // (This clip is nearly time-symmetric, so "played backwards" is no control for it.)
+  return { wavPath, labels10ms, envelope, source: 'synthesised in the test (alternating 3 s sections)', channels, controls: [DIFFERENT_SONG] };
 }
 
 async function findTrack(root: string): Promise<string | undefined> {
@@ -101,12 +128,14 @@ async function songClip(dir: string): Promise<Clip> {
   const clip = toWebRtcSong({ name: track, sampleRateHz: wav.sampleRateHz, channels: wav.channels.map((c) => c.slice(from, to)) }, RATE_HZ);
   const wavPath = join(dir, 'clip.wav');
   await writeWav(wavPath, clip.channels, RATE_HZ, 's16');
+  const envelope = levelEnvelope(clip.channels);
   return {
     wavPath,
     labels10ms: Uint8Array.from(va.labels.slice(best, best + windowFrames)),
-    envelope: levelEnvelope(clip.channels),
+    envelope,
     source: `${track} from ${best / 100} s`,
     channels: clip.channels,
+    controls: [{ name: 'the song played backwards', envelope: [...envelope].reverse() }, DIFFERENT_SONG],
   };
 }
 
@@ -212,14 +241,29 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
   t.ok(rec.vad.length > 20, `VAD events arrived on the DataChannel (${rec.vad.length})`);
   t.ok(rec.stats > 3, `stats events arrived (${rec.stats})`);
 
+  if (process.env['LIVESTEM_DUMP']) (await import('node:fs')).writeFileSync(process.env['LIVESTEM_DUMP'], JSON.stringify({ rec, labels: Array.from(clip.labels10ms), envelope: clip.envelope }));
   const sections = alignSections(rec, clip.labels10ms, clip.envelope);
+  const input = sections.input;
+  const where = input.segments.map((s) => `${s.phaseSec.toFixed(2)} s` + (s.fromSec > 0 ? ` from ${s.fromSec.toFixed(2)} s` : '')).join(', ');
   t.comment(
-    `alignment: song phase ${sections.phaseSec.toFixed(2)} s (corr ${sections.phaseCorr.toFixed(2)}), output lag ${(sections.outputLagMs).toFixed(0)} ms; ` +
+    `alignment: song position at recording start ${where}; output lag ${(sections.outputLagMs).toFixed(0)} ms; ` +
       `vocals RMS instrumental/sung ${sections.vocals.instrumental.toExponential(2)}/${sections.vocals.sung.toExponential(2)}, ` +
       `accompaniment ${sections.accompaniment.instrumental.toExponential(2)}/${sections.accompaniment.sung.toExponential(2)}, ` +
       `VAD agreement ${(sections.vadAgreement * 100).toFixed(0)} % over ${sections.vadHops} hops`,
   );
-  t.ok(sections.phaseCorr > 0.5, 'the recorded input envelope matches the song (alignment is meaningful)');
+  // The recorded microphone is the song: its envelope follows the song's (corr over the blocks with signal, allowing
+  // for the fake capture restarting or stalling a few times), and signal was there for most of the recording.
+  const judged = (a: InputAlignment): string =>
+    `envelope corr ${a.corr.toFixed(2)} [a match needs ≥ ${INPUT_MATCH.minCorr}], signal in ${(a.coverage * 100).toFixed(0)} % of the recording ` +
+    `[≥ ${INPUT_MATCH.minCoverage * 100} %], ${a.jumps} song-position jumps [≤ ${INPUT_MATCH.maxJumps}]`;
+  t.ok(inputMatches(input), `the recorded input envelope matches the song (alignment is meaningful): ${judged(input)}`);
+  // Negative controls on the same recording, so the check above is known to be able to fail.
+  for (const control of clip.controls) {
+    const a = alignInput(rec, control.envelope);
+    t.notOk(inputMatches(a), `control: the recording does not match ${control.name}: ${judged(a)}`);
+  }
+  const silent = alignInput({ ...rec, input: rec.input.map(() => 0) }, clip.envelope);
+  t.notOk(inputMatches(silent), `control: a silent microphone does not match the song: ${judged(silent)}`);
   if (!model.trained) {
     t.comment('SKIPPED separation-quality assertions (vocals quieter in instrumental sections, VAD in sung sections): models/lstm is absent, the random model cannot separate');
     return;

@@ -1,12 +1,23 @@
 /**
  * @livestem/client in Node against a real in-process server: a generated song streamed over WebSocket comes back
  * as vocals and accompaniment of exactly the input's length, in contiguous chunks whose sample offsets start at 0,
- * summing back to the input; VAD events cover the stream; typed errors carry the server's codes; reconnect opens a
- * new session and keeps offsets on the caller's timeline.
+ * summing back to the input; VAD events cover the stream; typed errors carry the server's codes; reconnect resumes
+ * the same session after a drop (or, with resume off, opens a new one) and keeps offsets on the caller's timeline.
  */
 import t from 'tap';
 import WebSocket from 'ws';
-import { connect, LivestemClientError, SERVER_ERROR_CODES, type OutputChunk, type SocketLike, type VadEvent } from '../client-sdk/src/index.ts';
+import {
+  connect,
+  LivestemClientError,
+  SERVER_ERROR_CODES,
+  type ConnectOptions,
+  type LivestemSession,
+  type OutputChunk,
+  type ReconnectEvent,
+  type ResumedEvent,
+  type SocketLike,
+  type VadEvent,
+} from '../client-sdk/src/index.ts';
 import { ERROR_CODES } from '../server/errors.ts';
 import { noise, sine } from './helpers/signals.ts';
 import { startWebrtcServer, testModel } from './helpers/browser.ts';
@@ -140,37 +151,74 @@ t.test('typed errors mirror the server codes', async (t) => {
   await t.rejects(session.write([new Float32Array(1), new Float32Array(1)]), { code: 'LIVESTEM_CLIENT_CLOSED' });
 });
 
-t.test('reconnect: a dropped connection is replaced by a new session, offsets continue', async (t) => {
+/** A session whose sockets the test can terminate (a network drop: close 1006, no error message). */
+async function droppable(reconnect: ConnectOptions['reconnect']): Promise<{ session: LivestemSession; sockets: WebSocket[]; chunks: OutputChunk[] }> {
   const sockets: WebSocket[] = [];
   const session = await connect({
     url,
     sampleRate: 48000,
     channels: 1,
     outputs: ['accompaniment'],
-    reconnect: { attempts: 3, delayMs: 50 },
+    reconnect,
     socketFactory: async (u, headers) => {
       const ws = new WebSocket(u, { headers });
       sockets.push(ws);
       return ws as unknown as SocketLike;
     },
   });
-  const firstId = session.ready.sessionId;
   const chunks: OutputChunk[] = [];
   session.on('accompaniment', (c) => chunks.push(c));
+  return { session, sockets, chunks };
+}
+
+function contiguousFrom0(chunks: OutputChunk[]): boolean {
+  let expected = 0;
+  for (const c of chunks) {
+    if (c.sampleOffset !== expected) return false;
+    expected += c.samples[0]!.length;
+  }
+  return true;
+}
+
+t.test('reconnect: a dropped connection resumes the same session, nothing lost or repeated', async (t) => {
+  const { session, sockets, chunks } = await droppable({ delayMs: 50 });
+  const firstId = session.ready.sessionId;
   await session.write([new Float32Array(9600).fill(0.1)]);
-  const reconnected = new Promise<{ outputOffsetBase: number }>((resolve, reject) => {
+  const resumed = new Promise<ResumedEvent>((resolve, reject) => {
+    session.once('resumed', resolve);
+    session.once('close', (ev) => reject(ev.error ?? new Error(`closed ${ev.code}`)));
+  });
+  sockets[0]!.terminate();
+  const ev = await resumed;
+  t.equal(ev.ready.sessionId, firstId, 'the same server session');
+  t.equal(session.ready.sessionId, firstId);
+  t.equal(ev.resumed.inputSamples + ev.resentSamples, 9600, 'what the server had plus what was sent again is all the input');
+  await session.write([new Float32Array(4800).fill(0.1)]);
+  const done = await session.end();
+  t.equal(done.inputSamples, 14400, 'the server processed each input sample once');
+  t.ok(contiguousFrom0(chunks), 'offsets contiguous from 0, no repeats');
+  t.equal(chunks.reduce((n, c) => n + c.samples[0]!.length, 0), 14400, 'output length == input length');
+});
+
+t.test('reconnect with resume off: a new session continues the caller timeline from the retained input', async (t) => {
+  const { session, sockets, chunks } = await droppable({ resume: false, attempts: 3, delayMs: 50 });
+  const firstId = session.ready.sessionId;
+  await session.write([new Float32Array(9600).fill(0.1)]);
+  const reconnected = new Promise<ReconnectEvent>((resolve, reject) => {
     session.once('reconnect', resolve);
     session.once('close', (ev) => reject(ev.error ?? new Error(`closed ${ev.code}`)));
   });
-  sockets[0]!.terminate(); // network drop: close 1006, no error message
-  const { outputOffsetBase } = await reconnected;
-  t.equal(outputOffsetBase, 9600, 'new session output starts at the caller-side input position');
+  sockets[0]!.terminate();
+  const ev = await reconnected;
   t.not(session.ready.sessionId, firstId, 'a new server session');
+  t.ok(ev.outputOffsetBase >= 0 && ev.outputOffsetBase <= 9600, `new session output starts at caller offset ${ev.outputOffsetBase}`);
+  t.equal(ev.inputSampleOffset, ev.outputOffsetBase, 'input restarts where the caller\'s output continues (same rate)');
+  t.match(ev.reason.message, /resume is off/);
   await session.write([new Float32Array(4800).fill(0.1)]);
-  await session.end();
-  const after = chunks.filter((c) => c.sampleOffset >= 9600);
-  t.equal(after[0]?.sampleOffset, 9600);
-  t.equal(after.reduce((n, c) => n + c.samples[0]!.length, 0), 4800, 'the second session returned all of its input');
+  const done = await session.end();
+  t.equal(done.inputSamples, 14400 - ev.inputSampleOffset, 'the new session got the retained input again plus the rest');
+  t.ok(contiguousFrom0(chunks), 'offsets contiguous from 0 across sessions, no repeats');
+  t.equal(chunks.reduce((n, c) => n + c.samples[0]!.length, 0), 14400, 'output length == input length');
 });
 
 t.test('auth: the API key as token (Node header + query) is accepted, a missing one is a typed 4401', async (t) => {

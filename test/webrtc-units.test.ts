@@ -14,20 +14,24 @@ import { OpusIngest } from '../server/transport/webrtc/opus-ingest.ts';
 import { RtpReorderBuffer, seqDiff } from '../server/transport/webrtc/rtp-reorder.ts';
 import { inspectOffer } from '../server/transport/webrtc/sdp-offer.ts';
 
+const FP = 'a=fingerprint:sha-256 AB:CD:EF:01';
+const bundle = (...mids: string[]): string => `a=group:BUNDLE ${mids.join(' ')}\r\n`;
 const HEAD = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+/** Session part of a bundled offer with a session-level fingerprint. */
+const head = (...mids: string[]): string => `${HEAD}${bundle(...mids)}${FP}\r\n`;
 const audio = (mid: string, dir: string, codecs = 'a=rtpmap:111 opus/48000/2\r\n'): string => `m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:${mid}\r\na=${dir}\r\n${codecs}`;
 
 t.test('SDP offer inspection', async (t) => {
-  const ok = inspectOffer(HEAD + audio('a', 'sendonly') + audio('b', 'recvonly') + audio('c', 'recvonly') + 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d\r\n', 2);
+  const ok = inspectOffer(head('a', 'b', 'c', 'd') + audio('a', 'sendonly') + audio('b', 'recvonly') + audio('c', 'recvonly') + 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d\r\n', 2);
   t.equal(ok.input.mid, 'a');
   t.same(
     ok.receivers.map((s) => s.mid),
     ['b', 'c'],
   );
   t.equal(ok.hasDataChannel, true);
-  const sendrecv = inspectOffer(HEAD + audio('0', 'sendrecv'), 1);
+  const sendrecv = inspectOffer(head('0') + audio('0', 'sendrecv'), 1);
   t.equal(sendrecv.input, sendrecv.receivers[0], 'one sendrecv section is both input and the single output');
-  const sessionLevel = inspectOffer('v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=sendonly\r\n' + 'm=audio 9 RTP/AVP 111\r\na=rtpmap:111 OPUS/48000/2\r\n', 0);
+  const sessionLevel = inspectOffer(head('0') + 'a=sendonly\r\n' + 'm=audio 9 RTP/AVP 111\r\na=mid:0\r\na=rtpmap:111 OPUS/48000/2\r\n', 0);
   t.equal(sessionLevel.input.direction, 'sendonly', 'session-level direction applies; codec names are case-insensitive');
 
   const fail = (sdp: string, outputs: number): LivestemError => {
@@ -44,9 +48,55 @@ t.test('SDP offer inspection', async (t) => {
   t.match(fail('v=0\r\ns=-\r\n', 1).message, /no o= line/);
   t.match(fail(HEAD, 1).message, /no m= section/);
   t.match(fail(HEAD + 'm=audio 9\r\n', 1).message, /needs media, port/);
-  t.equal(fail(HEAD + audio('0', 'sendonly', 'a=rtpmap:0 PCMU/8000\r\n'), 0).httpStatus, 415);
-  t.equal(fail(HEAD + audio('0', 'inactive'), 0).httpStatus, 400);
+  t.equal(fail(head('0') + audio('0', 'sendonly', 'a=rtpmap:0 PCMU/8000\r\n'), 0).httpStatus, 415);
+  t.equal(fail(head('0') + audio('0', 'inactive'), 0).httpStatus, 400);
   t.equal(fail('v=0\r\n' + 'a=x\r\n'.repeat(20000), 1).code, 'LIVESTEM_ERR_PAYLOAD_TOO_LARGE');
+});
+
+t.test('SDP offer limits, BUNDLE and DTLS fingerprint are checked before anything else', async (t) => {
+  const fail = (sdp: string): LivestemError => {
+    try {
+      inspectOffer(sdp, 1);
+    } catch (err) {
+      if (err instanceof LivestemError) return err;
+      throw err;
+    }
+    throw new Error('accepted');
+  };
+  const mids = Array.from({ length: 8 }, (_, i) => String(i));
+  const eight = head(...mids) + audio('0', 'sendrecv') + mids.slice(1).map((m) => audio(m, 'recvonly')).join('');
+  t.equal(inspectOffer(eight, 3).sections.length, 8, '8 m-sections (the contract needs 5) are accepted');
+  const nine = fail(head(...mids, '8') + audio('0', 'sendrecv') + [...mids.slice(1), '8'].map((m) => audio(m, 'recvonly')).join(''));
+  t.equal(nine.code, 'LIVESTEM_ERR_BAD_MESSAGE');
+  t.match(nine.message, /9 m-sections; at most 8/);
+  // Checked by counting lines, before parsing: a 9th m-line that is not even valid is still refused for the count.
+  t.match(fail(eight + 'm=x\r\n').message, /9 m-sections/);
+
+  const candidates = (n: number): string => Array.from({ length: n }, (_, i) => `a=candidate:${i} 1 udp 1 10.0.0.${i % 250} 9 typ host\r\n`).join('');
+  t.equal(inspectOffer(head('0') + audio('0', 'sendrecv', `a=rtpmap:111 opus/48000/2\r\n${candidates(128)}`), 1).sections.length, 1, '128 candidates pass');
+  t.match(fail(head('0') + audio('0', 'sendrecv', `a=rtpmap:111 opus/48000/2\r\n${candidates(129)}`)).message, /129 a=candidate lines; at most 128/);
+
+  const multiByte = fail(head('0') + audio('0', 'sendrecv') + `a=x:${'é'.repeat(16 * 1024)}\r\n`);
+  t.equal(multiByte.code, 'LIVESTEM_ERR_PAYLOAD_TOO_LARGE', 'the limit is in UTF-8 bytes, not characters');
+
+  t.match(fail(HEAD + FP + '\r\n' + audio('0', 'sendrecv')).message, /no a=group:BUNDLE/);
+  t.match(fail(head('0') + audio('0', 'sendrecv') + audio('1', 'recvonly')).message, /BUNDLE leaves out mid 1/);
+  t.match(fail(HEAD + bundle('0') + bundle('1') + FP + '\r\n' + audio('0', 'sendrecv') + audio('1', 'recvonly')).message, /2 BUNDLE groups/);
+  t.match(fail(head('0') + 'm=audio 9 RTP/AVP 111\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n').message, /m-section 0 has no a=mid/);
+  t.match(fail(head('0') + audio('0', 'sendrecv') + audio('0', 'recvonly')).message, /repeats a=mid:0/);
+
+  const noFp = fail(HEAD + bundle('0', '1') + audio('0', 'sendrecv') + audio('1', 'recvonly'));
+  t.match(noFp.message, /DTLS fingerprint required/);
+  const mediaFp = (mid: string): string => audio(mid, mid === '0' ? 'sendrecv' : 'recvonly', `a=rtpmap:111 opus/48000/2\r\n${FP}\r\n`);
+  t.equal(inspectOffer(HEAD + bundle('0', '1') + mediaFp('0') + mediaFp('1'), 2).receivers.length, 2, 'media-level fingerprints in every section pass');
+  t.match(fail(HEAD + bundle('0', '1') + mediaFp('0') + audio('1', 'recvonly')).message, /DTLS fingerprint required: SDP offer m-section 1/);
+  t.match(fail(head('0') + audio('0', 'sendrecv', 'a=rtpmap:111 opus/48000/2\r\na=fingerprint:sha-256 nothex\r\n')).message, /bad fingerprint/);
+
+  const long = 'y'.repeat(20_000);
+  for (const sdp of [`${HEAD}m=audio 9 X 1\r\na=rtpmap:${long}\r\n`, `${HEAD}m=${long}\r\n`, `${head('0')}m=audio 9 X 1\r\na=mid:0\r\na=fingerprint:${long}\r\n`]) {
+    const err = fail(sdp);
+    t.ok(err.message.length < 200 && !err.message.includes('y'.repeat(101)), `bounded message (${err.message.length} chars)`);
+  }
 });
 
 t.test('RTP reorder buffer: in order, reordered, lost, late, wrapped, jumped', async (t) => {

@@ -2,7 +2,19 @@
  * @livestem/client — typed client for livestem, the real-time vocals/accompaniment separation server.
  * Node ≥ 20 (uses `ws`) and browsers (native WebSocket, WebRTC, AudioWorklet).
  */
-export { connect, LivestemSession, streamUrl, type ConnectOptions, type SessionEvents, type CloseEvent } from './session.ts';
+export {
+  connect,
+  LivestemSession,
+  streamUrl,
+  type ConnectOptions,
+  type SessionEvents,
+  type CloseEvent,
+  type DisconnectEvent,
+  type ResumedEvent,
+  type ReconnectEvent,
+} from './session.ts';
+export type { ReconnectOptions } from './resume.ts';
+export type { TokenSource } from './handshake.ts';
 export {
   LivestemClientError,
   SERVER_ERROR_CODES,
@@ -21,6 +33,10 @@ export {
   type SampleFormat,
   type OutputChunk,
   type ReadyMessage,
+  type ResumedMessage,
+  type SessionLimits,
+  type InputAdjustments,
+  type InputDroppedEvent,
   type VadEvent,
   type StatsEvent,
   type DoneEvent,

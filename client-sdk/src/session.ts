@@ -1,172 +1,86 @@
 /**
- * A livestem streaming session over one WebSocket (docs/protocol.md). `connect()` resolves once the server has
- * answered `ready`; then `write()` sends audio, outputs arrive as events / async iterators with sample offsets
- * aligned to input time, and `end()` resolves with the server's `done` once every output sample has arrived.
+ * A livestem streaming session over WebSocket (docs/protocol.md). `connect()` resolves once the server has answered
+ * `ready`; then `write()` sends audio, outputs arrive as events / async iterators with sample offsets aligned to input
+ * time, and `end()` resolves with the server's `done` once every output sample has arrived.
+ *
+ * Input goes through an outbox (outbox.ts): sent audio is kept until output proves the server had it, which bounds
+ * what is in flight to `limits.maxBufferedInputMs` of input (so the server never overruns, and never has to replay
+ * more than it retains) and lets a resumed connection send again exactly what the server missed. Message count is
+ * paced by send-pacer.ts; reconnecting is resume.ts; de-duplicating output across reconnects is delivery.ts.
  */
-import { LivestemClientError, isServerErrorCode } from './errors.ts';
+import { LivestemClientError } from './errors.ts';
 import { TypedEvents } from './events.ts';
-import { defaultSocketFactory, messageBytes, SOCKET_OPEN, type SocketFactory, type SocketLike } from './socket.ts';
-import {
-  decodeOutputFrame,
-  encodePcm,
-  FrameError,
-  PROTOCOL_VERSION,
-  type DoneEvent,
-  type OutputChunk,
-  type OutputKind,
-  type ReadyMessage,
-  type SampleFormat,
-  type ServerMessage,
-  type StatsEvent,
-  type VadEvent,
-} from './wire.ts';
+import { OutputDelivery } from './delivery.ts';
+import { errorFromMessage, isCloseMarker, openStart, type Opened, type StartParams } from './handshake.ts';
+import { InputOutbox } from './outbox.ts';
+import { recover, reconnectPolicy, type Recovery, type ReconnectPolicy } from './resume.ts';
+import { AudioSendPacer } from './send-pacer.ts';
+import type { CloseEvent, ConnectOptions, SessionEvents } from './session-events.ts';
+import { messageBytes, SOCKET_OPEN, type SocketLike } from './socket.ts';
+import { decodeOutputFrame, encodePcm, FrameError, type DoneEvent, type OutputChunk, type OutputKind, type ReadyMessage, type ResumedMessage, type ServerMessage, type StatsEvent } from './wire.ts';
 
-export interface ConnectOptions {
-  /** Server base URL (`ws://host:8080`) or the full stream URL (`ws://host:8080/v1/stream`); http(s) is accepted. */
-  url: string;
-  /** API key (Node) or short-lived token from `POST /v1/tokens` (browsers). */
-  token?: string;
-  model?: string;
-  sampleRate: number;
-  channels: 1 | 2;
-  /** Wire format of the audio you write (converted from the Float32Array you pass). Default f32le. */
-  format?: SampleFormat;
-  outputs?: OutputKind[];
-  /** 0..1: how much of the vocals the karaoke output keeps. */
-  vocalGain?: number;
-  outputSampleRate?: number;
-  outputFormat?: SampleFormat;
-  vad?: boolean;
-  streamId?: string;
-  /** `write()` waits while more than this many bytes are queued on the socket. Default 256 KiB. */
-  highWaterMarkBytes?: number;
-  /** Reopen a new session when the connection drops without an error (offsets keep counting). Default off. */
-  reconnect?: boolean | { attempts?: number; delayMs?: number };
-  /** Override how sockets are made (tests, custom agents). */
-  socketFactory?: SocketFactory;
-  /** Give up connecting after this long. Default 10 s. */
-  connectTimeoutMs?: number;
-}
-
-export interface CloseEvent {
-  code: number;
-  reason: string;
-  /** Set when the session ended because of an error (server `error` message or a dropped connection). */
-  error?: LivestemClientError;
-}
-
-export interface SessionEvents {
-  ready: ReadyMessage;
-  vocals: OutputChunk;
-  accompaniment: OutputChunk;
-  karaoke: OutputChunk;
-  /** Every output chunk, whatever its kind. */
-  output: OutputChunk;
-  vad: VadEvent;
-  stats: StatsEvent;
-  done: DoneEvent;
-  error: LivestemClientError;
-  close: CloseEvent;
-  drain: undefined;
-  /** A dropped connection was replaced by a new session; offsets continue from `outputOffsetBase`. */
-  reconnect: { ready: ReadyMessage; outputOffsetBase: number };
-}
+export { streamUrl } from './handshake.ts';
+export type { CloseEvent, ConnectOptions, DisconnectEvent, ReconnectEvent, ResumedEvent, SessionEvents } from './session-events.ts';
 
 const DEFAULT_HIGH_WATER_MARK_BYTES = 256 * 1024;
 const DRAIN_POLL_MS = 10;
+const ACK_PING_PREFIX = 'livestem-sdk-ack-';
 
-/** The stream endpoint for a base URL (http(s) → ws(s), `/v1/stream` when no path). Credentials are not put here. */
-export function streamUrl(base: string): string {
-  const url = new URL(base);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/stream';
-  return url.toString();
+type SessionState = 'open' | 'ending' | 'reconnecting' | 'closed';
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
-function startMessage(opts: ConnectOptions): Record<string, unknown> {
-  const msg: Record<string, unknown> = {
-    type: 'start',
-    protocolVersion: PROTOCOL_VERSION,
-    sampleRateHz: opts.sampleRate,
-    channels: opts.channels,
-    format: opts.format ?? 'f32le',
-  };
-  if (opts.model !== undefined) msg['model'] = opts.model;
-  if (opts.outputs !== undefined) msg['outputs'] = opts.outputs;
-  if (opts.vocalGain !== undefined) msg['vocalGain'] = opts.vocalGain;
-  if (opts.outputSampleRate !== undefined) msg['outputSampleRateHz'] = opts.outputSampleRate;
-  msg['outputFormat'] = opts.outputFormat ?? 'f32le';
-  if (opts.vad !== undefined) msg['vad'] = opts.vad;
-  if (opts.streamId !== undefined) msg['streamId'] = opts.streamId;
-  return msg;
-}
-
-function errorFromMessage(msg: { code: unknown; message: string; retryable: boolean }, status?: number): LivestemClientError {
-  if (!isServerErrorCode(msg.code)) {
-    return new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', `unknown server error code ${String(msg.code)}: ${msg.message}`);
-  }
-  return new LivestemClientError(msg.code, msg.message, status === undefined ? { retryable: msg.retryable } : { retryable: msg.retryable, status });
-}
-
-/** Opens the socket and completes the start/ready handshake; the socket's handlers are then handed to the session. */
-async function handshake(opts: ConnectOptions): Promise<{ socket: SocketLike; ready: ReadyMessage }> {
-  const headers: Record<string, string> = opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` };
-  const socket = await (opts.socketFactory ?? defaultSocketFactory)(streamUrl(opts.url), headers);
-  socket.binaryType = 'arraybuffer';
-  const timeoutMs = opts.connectTimeoutMs ?? 10_000;
-  return new Promise((resolve, reject) => {
-    let serverError: LivestemClientError | undefined;
-    const timer = setTimeout(() => {
-      socket.close(1000, 'connect timeout');
-      reject(new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `no ready within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.onopen = () => socket.send(JSON.stringify(startMessage(opts)));
-    socket.onmessage = (ev) => {
-      if (typeof ev.data !== 'string') return;
-      const msg = JSON.parse(ev.data) as ServerMessage;
-      if (msg.type === 'ready') {
-        clearTimeout(timer);
-        resolve({ socket, ready: msg });
-      } else if (msg.type === 'error') {
-        serverError = errorFromMessage(msg);
-      }
-    };
-    socket.onerror = () => undefined; // the close event that always follows carries the outcome
-    socket.onclose = (ev) => {
-      clearTimeout(timer);
-      reject(
-        serverError ??
-          new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `connection closed before ready (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`, {
-            status: ev.code,
-          }),
-      );
-    };
-  });
+function readyOf(m: ResumedMessage): ReadyMessage {
+  const { type: _resumed, inputSamples: _in, outputSampleOffset: _out, ...fields } = m;
+  return { ...fields, type: 'ready' };
 }
 
 export class LivestemSession extends TypedEvents<SessionEvents> {
   #opts: ConnectOptions;
-  #socket: SocketLike;
+  #policy: ReconnectPolicy | undefined;
+  /** `start` as it would be sent now: configure changes it, so a replacement session keeps the caller's settings. */
+  #params: StartParams;
+  #socket: SocketLike | undefined;
   #ready: ReadyMessage;
-  #state: 'open' | 'ending' | 'reconnecting' | 'closed' = 'open';
-  #inputSamples = 0;
-  #outputOffsetBase = 0;
+  #state: SessionState = 'open';
+  #outbox: InputOutbox;
+  #pacer!: AudioSendPacer;
+  #delivery: OutputDelivery;
+  /** Caller-timeline input offset of the current server session's input sample 0. */
+  #inputBase = 0;
+  /** Sent-but-unconfirmed input allowed (input samples), largest message, and the input step that maps to whole output samples. */
+  #windowFrames = 0;
+  #maxMessageFrames = 1;
+  #stepIn = 1;
+  #ackPing: { id: string; offset: number } | undefined;
+  #ackSeq = 0;
+  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingError: LivestemClientError | undefined;
-  #reconnecting: Promise<void> | undefined;
+  #doneReceived = false;
+  #endRequested = false;
+  #endSent = false;
+  #recovery: Promise<void> | undefined;
+  #finished = false;
   #requestId = 0;
+  #waiters = new Map<(m: ServerMessage) => void, (err: LivestemClientError) => void>();
   readonly closed: Promise<CloseEvent>;
   #resolveClosed!: (ev: CloseEvent) => void;
 
-  constructor(opts: ConnectOptions, socket: SocketLike, ready: ReadyMessage) {
+  constructor(opts: ConnectOptions, opened: Opened<ReadyMessage>) {
     super();
     this.#opts = opts;
-    this.#socket = socket;
-    this.#ready = ready;
+    this.#policy = reconnectPolicy(opts.reconnect);
+    this.#params = { ...opts };
+    this.#ready = opened.answer;
+    this.#outbox = new InputOutbox(((opts.format ?? 'f32le') === 's16le' ? 2 : 4) * opts.channels);
+    this.#delivery = new OutputDelivery(opened.answer.output.outputs);
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#attach(socket);
+    this.#adopt(opened);
+    this.#drainEarly(opened);
   }
 
   /** The server's `ready` (session id, model, latency in output samples, limits) of the current connection. */
@@ -174,22 +88,24 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     return this.#ready;
   }
 
-  get state(): 'open' | 'ending' | 'reconnecting' | 'closed' {
+  get state(): SessionState {
     return this.#state;
   }
 
   /** Input samples (per channel) written so far, across reconnects. */
   get inputSamples(): number {
-    return this.#inputSamples;
+    return this.#outbox.end;
   }
 
   /**
-   * Sends planar audio (one Float32Array per channel, samples in [-1, 1]). Resolves when the socket's send queue is
-   * back under the high-water mark, so `await session.write(x)` in a loop never buffers without bound.
+   * Sends planar audio (one Float32Array per channel, samples in [-1, 1]). Resolves when what is queued (unsent input
+   * plus the socket's queue) is back under the high-water mark, so `await session.write(x)` in a loop never buffers
+   * without bound. While reconnecting it keeps taking input up to `reconnect.bufferInputMs`, then waits.
    */
   async write(planar: readonly Float32Array[]): Promise<void> {
-    if (this.#state === 'reconnecting' && this.#reconnecting !== undefined) await this.#reconnecting;
-    if (this.#state !== 'open') throw new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `cannot write: session is ${this.#state}`);
+    if ((this.#state !== 'open' && this.#state !== 'reconnecting') || this.#endRequested) {
+      throw new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `cannot write: session is ${this.#endRequested ? 'ending' : this.#state}`);
+    }
     if (planar.length !== this.#opts.channels) {
       throw new LivestemClientError('LIVESTEM_CLIENT_BAD_ARGUMENT', `expected ${this.#opts.channels} channels, got ${planar.length}`);
     }
@@ -197,24 +113,25 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     if (planar.some((ch) => ch.length !== frames)) {
       throw new LivestemClientError('LIVESTEM_CLIENT_BAD_ARGUMENT', 'channels have different lengths');
     }
-    const format = this.#opts.format ?? 'f32le';
-    const frameBytes = (format === 's16le' ? 2 : 4) * planar.length;
-    const maxFrames = Math.max(1, Math.floor(this.#ready.limits.maxMessageBytes / frameBytes));
-    for (let start = 0; start < frames; start += maxFrames) {
-      const end = Math.min(frames, start + maxFrames);
-      this.#socket.send(encodePcm(planar.map((ch) => ch.subarray(start, end)), format));
-    }
-    this.#inputSamples += frames;
-    await this.#drained();
+    if (frames === 0) return;
+    this.#outbox.push(encodePcm(planar, this.#opts.format ?? 'f32le'));
+    this.#pump();
+    await this.#writable();
   }
 
-  /** Resolves when the socket's send queue is at or below the high-water mark. */
-  async #drained(): Promise<void> {
-    const hwm = this.#opts.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES;
-    if (this.#socket.bufferedAmount <= hwm) return;
-    while (this.#socket.bufferedAmount > hwm && this.#socket.readyState === SOCKET_OPEN) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  #overHighWater(): boolean {
+    if (this.#state === 'closed') return false;
+    if (this.#state === 'reconnecting') {
+      return this.#outbox.unsentFrames > ((this.#policy?.bufferInputMs ?? 0) * this.#opts.sampleRate) / 1000;
     }
+    const queued = this.#outbox.unsentFrames * this.#outbox.frameBytes + (this.#socket?.bufferedAmount ?? 0);
+    return queued > (this.#opts.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES);
+  }
+
+  async #writable(): Promise<void> {
+    if (!this.#overHighWater()) return;
+    while (this.#overHighWater()) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    if (this.#state === 'closed') throw new LivestemClientError('LIVESTEM_CLIENT_CLOSED', 'session closed while the write was queued');
     this.emit('drain', undefined);
   }
 
@@ -227,7 +144,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   }
 
   configure(change: { outputs?: OutputKind[]; vocalGain?: number }): Promise<number> {
-    return this.#request({ type: 'configure', ...change }, 'configured').then((m) => m.sampleOffset + this.#outputOffsetBase);
+    return this.#request({ type: 'configure', ...change }, 'configured').then((m) => m.sampleOffset + this.#delivery.base);
   }
 
   /** Asks the server for this session's counters. */
@@ -244,8 +161,11 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
 
   /** No more audio: resolves with `done` after the last output chunk has been delivered. */
   end(): Promise<DoneEvent> {
-    if (this.#state !== 'open') return Promise.reject(new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `cannot end: session is ${this.#state}`));
-    this.#state = 'ending';
+    if ((this.#state !== 'open' && this.#state !== 'reconnecting') || this.#endRequested) {
+      return Promise.reject(new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `cannot end: session is ${this.#state}`));
+    }
+    this.#endRequested = true;
+    if (this.#state === 'open') this.#state = 'ending';
     const done = new Promise<DoneEvent>((resolve, reject) => {
       const offDone = this.once('done', (d) => {
         offClose();
@@ -256,7 +176,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
         reject(ev.error ?? new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `closed (code ${ev.code}) before done`));
       });
     });
-    this.#socket.send(JSON.stringify({ type: 'end' }));
+    this.#pump(); // `end` follows the last unsent input
     return done;
   }
 
@@ -264,38 +184,118 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#socket.close(1000, 'client closed');
+    const socket = this.#socket;
+    if (socket !== undefined && socket.readyState === SOCKET_OPEN) socket.close(1000, 'client closed');
+    else this.#finish({ code: 1000, reason: 'client closed' });
   }
 
-  #request<T extends ServerMessage['type']>(msg: Record<string, unknown>, answer: T): Promise<Extract<ServerMessage, { type: T }>> {
-    if (this.#state === 'closed') return Promise.reject(new LivestemClientError('LIVESTEM_CLIENT_CLOSED', 'session is closed'));
+  async #request<T extends ServerMessage['type']>(msg: Record<string, unknown>, answer: T): Promise<Extract<ServerMessage, { type: T }>> {
+    if (this.#state === 'reconnecting') await this.#recovery;
+    const socket = this.#socket;
+    if (this.#state === 'closed' || socket === undefined) throw new LivestemClientError('LIVESTEM_CLIENT_CLOSED', 'session is closed');
     return new Promise((resolve, reject) => {
       const onMessage = (m: ServerMessage): void => {
         if (m.type !== answer) return;
         if ('id' in msg && 'id' in m && m.id !== msg['id']) return;
         this.#waiters.delete(onMessage);
-        offClose();
         resolve(m as Extract<ServerMessage, { type: T }>);
       };
-      const offClose = this.once('close', (ev) => {
-        this.#waiters.delete(onMessage);
-        reject(ev.error ?? new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `closed (code ${ev.code}) before ${answer}`));
-      });
-      this.#waiters.add(onMessage);
-      this.#socket.send(JSON.stringify(msg));
+      this.#waiters.set(onMessage, reject);
+      socket.send(JSON.stringify(msg));
     });
   }
 
-  #waiters = new Set<(m: ServerMessage) => void>();
+  /** Pending requests cannot be answered on another socket; whether the server applied them is unknown. */
+  #failWaiters(error: LivestemClientError): void {
+    const rejects = [...this.#waiters.values()];
+    this.#waiters.clear();
+    for (const reject of rejects) reject(error);
+  }
 
-  #attach(socket: SocketLike): void {
-    socket.onmessage = (ev) => {
-      const bytes = messageBytes(ev.data);
-      if (bytes !== undefined) return this.#onFrame(bytes);
-      if (typeof ev.data === 'string') this.#onText(ev.data);
-    };
+  // ---- input ----
+
+  /** Sends what the window, the message pacer and the socket allow; called whenever one of them may have moved. */
+  #pump(): void {
+    const socket = this.#socket;
+    if ((this.#state !== 'open' && this.#state !== 'ending') || socket === undefined || socket.readyState !== SOCKET_OPEN) return;
+    while (this.#outbox.unsentFrames > 0) {
+      const room = this.#windowFrames - this.#outbox.inFlightFrames;
+      if (room <= 0) return; // output will confirm input and call us again
+      const verdict = this.#pacer.check(performance.now());
+      if (verdict.kind === 'wait-ack') return this.#sendAckPing(socket);
+      if (verdict.kind === 'wait-token') {
+        this.#pumpTimer ??= setTimeout(() => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        }, verdict.retryInMs);
+        return;
+      }
+      socket.send(this.#outbox.take(Math.min(room, this.#maxMessageFrames)));
+      this.#pacer.sent(this.#outbox.sent, performance.now());
+    }
+    if (this.#endRequested && !this.#endSent) {
+      this.#endSent = true;
+      socket.send(JSON.stringify({ type: 'end' }));
+    }
+  }
+
+  /** A `pong` proves the server read every message before its `ping`: used only when output cannot tell us. */
+  #sendAckPing(socket: SocketLike): void {
+    if (this.#ackPing !== undefined) return;
+    this.#ackPing = { id: `${ACK_PING_PREFIX}${++this.#ackSeq}`, offset: this.#outbox.sent };
+    socket.send(JSON.stringify({ type: 'ping', id: this.#ackPing.id }));
+  }
+
+  /** Output up to the delivered offsets proves the server read the input up to there. */
+  #confirmInput(): void {
+    const { input, output } = this.#ready;
+    const toInput = (outputOffset: number): number => Math.floor((outputOffset * input.sampleRateHz) / output.sampleRateHz);
+    const read = this.#inputBase + toInput(this.#delivery.resumeOffset);
+    this.#pacer.read(read);
+    // Keep input from where *every* kind was delivered, on a whole-output-sample step: a replacement session can start there.
+    const keepFrom = Math.min(read, toInput(this.#delivery.deliveredEnd), this.#outbox.sent);
+    this.#outbox.trimBefore(Math.floor(keepFrom / this.#stepIn) * this.#stepIn);
+  }
+
+  // ---- socket ----
+
+  /** Takes over a socket whose handshake succeeded (first connect, resume or replacement session). */
+  #adopt(opened: Opened<ReadyMessage> | Opened<ResumedMessage>): void {
+    const ready = opened.answer.type === 'resumed' ? readyOf(opened.answer) : opened.answer;
+    this.#ready = ready;
+    const inRate = ready.input.sampleRateHz;
+    const outRate = ready.output.sampleRateHz;
+    const latencyIn = Math.ceil((ready.latency.samples * inRate) / outRate);
+    const hopIn = Math.ceil((ready.model.hopSamples * inRate) / ready.model.sampleRateHz);
+    // The server fails a message that arrives while maxBufferedInputMs waits, and replays at most resumeBufferMs
+    // (≥ maxBufferedInputMs): never more than that unconfirmed, but enough for output to start (liveness).
+    this.#windowFrames = Math.max(Math.floor((ready.limits.maxBufferedInputMs * inRate) / 1000), 2 * (latencyIn + hopIn));
+    this.#maxMessageFrames = Math.max(1, Math.min(Math.floor(ready.limits.maxMessageBytes / this.#outbox.frameBytes), Math.floor(this.#windowFrames / 4)));
+    this.#stepIn = inRate / gcd(inRate, outRate);
+    this.#pacer = new AudioSendPacer(ready.limits.maxAudioMessagesPerSecond, performance.now());
+    this.#ackPing = undefined;
+    const { socket } = opened;
+    this.#socket = socket;
+    socket.onmessage = (ev) => this.#onMessage(socket, ev.data);
     socket.onerror = () => undefined; // the close event that follows carries the outcome
-    socket.onclose = (ev) => this.#onClose(ev.code, ev.reason);
+    socket.onclose = (ev) => this.#onClose(socket, ev.code, ev.reason);
+    this.#state = this.#endRequested ? 'ending' : 'open';
+  }
+
+  /** Messages that arrived with the handshake's answer, then live ones; in order. */
+  #drainEarly(opened: Opened<ReadyMessage> | Opened<ResumedMessage>): void {
+    for (const ev of opened.early) {
+      if (isCloseMarker(ev.data)) this.#onClose(opened.socket, ev.data.code, ev.data.reason);
+      else this.#onMessage(opened.socket, ev.data);
+    }
+    this.#pump();
+  }
+
+  #onMessage(socket: SocketLike, data: unknown): void {
+    if (socket !== this.#socket) return; // a socket we already gave up on
+    const bytes = messageBytes(data);
+    if (bytes !== undefined) this.#onFrame(bytes);
+    else if (typeof data === 'string') this.#onText(data);
   }
 
   #onFrame(bytes: Uint8Array): void {
@@ -307,27 +307,44 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
       this.emit('error', new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', err.message, { cause: err }));
       return;
     }
-    chunk.sampleOffset += this.#outputOffsetBase;
-    this.emit(chunk.kind, chunk);
-    this.emit('output', chunk);
+    const fresh = this.#delivery.frame(chunk);
+    this.#confirmInput();
+    if (fresh !== undefined) {
+      this.emit(fresh.kind, fresh);
+      this.emit('output', fresh);
+    }
+    this.#pump();
   }
 
   #onText(text: string): void {
     const msg = JSON.parse(text) as ServerMessage;
-    for (const waiter of [...this.#waiters]) waiter(msg);
+    for (const waiter of [...this.#waiters.keys()]) waiter(msg);
     switch (msg.type) {
-      case 'vad':
-        if (this.#outputOffsetBase !== 0) {
-          msg.sampleOffset += this.#outputOffsetBase;
-          for (const t of msg.transitions) t.sampleOffset += this.#outputOffsetBase;
-        }
-        this.emit('vad', msg);
+      case 'vad': {
+        const vad = this.#delivery.vad(msg);
+        if (vad !== undefined) this.emit('vad', vad);
         return;
+      }
       case 'stats':
         this.emit('stats', msg);
         return;
       case 'done':
+        this.#doneReceived = true;
         this.emit('done', msg);
+        return;
+      case 'configured':
+        this.#params = { ...this.#params, outputs: msg.outputs, vocalGain: msg.vocalGain };
+        this.#delivery.configured(msg.outputs, msg.sampleOffset);
+        return;
+      case 'pong':
+        if (this.#ackPing !== undefined && msg.id === this.#ackPing.id) {
+          this.#pacer.read(this.#ackPing.offset);
+          this.#ackPing = undefined;
+          this.#pump();
+        }
+        return;
+      case 'input-dropped':
+        this.emit('inputDropped', msg);
         return;
       case 'error':
         this.#pendingError = errorFromMessage(msg);
@@ -338,60 +355,92 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     }
   }
 
-  #onClose(code: number, reason: string): void {
-    const wasEnding = this.#state === 'ending' || this.#state === 'closed';
-    const dropped = !wasEnding && this.#pendingError === undefined && code !== 1000 && code !== 1001;
-    if (dropped && this.#opts.reconnect) {
-      this.#reconnecting = this.#reconnect(code);
-      return;
-    }
-    const error =
-      this.#pendingError ??
-      (dropped ? new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `connection dropped (code ${code})`, { status: code }) : undefined);
-    this.#finish(error === undefined ? { code, reason } : { code, reason, error });
+  #onClose(socket: SocketLike, code: number, reason: string): void {
+    if (socket !== this.#socket) return;
+    this.#socket = undefined;
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    if (this.#state === 'closed' || this.#doneReceived) return this.#finish({ code, reason });
+    if (this.#pendingError !== undefined) return this.#finish({ code, reason, error: this.#pendingError });
+    const why = this.#endSent ? 'after end (the server ends such a session)' : code === 4000 ? '(resumed by another connection)' : '';
+    const error = new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `connection dropped (code ${code}) ${why}`.trim(), { status: code });
+    if (this.#endSent || code === 4000 || this.#policy === undefined) return this.#finish({ code, reason, error });
+    this.#state = 'reconnecting';
+    this.#failWaiters(new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `connection dropped (code ${code}) before the answer`, { status: code }));
+    this.emit('disconnect', { code, reason });
+    this.#recovery = this.#reconnect(this.#policy, code, Date.now());
   }
 
   #finish(ev: CloseEvent): void {
+    if (this.#finished) return;
+    this.#finished = true;
     this.#state = 'closed';
+    clearTimeout(this.#pumpTimer);
+    this.#failWaiters(ev.error ?? new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `closed (code ${ev.code})`));
     this.emit('close', ev);
     this.endIterators();
     this.#resolveClosed(ev);
   }
 
-  async #reconnect(code: number): Promise<void> {
-    this.#state = 'reconnecting';
-    const policy = typeof this.#opts.reconnect === 'object' ? this.#opts.reconnect : {};
-    const attempts = policy.attempts ?? 3;
-    const delayMs = policy.delayMs ?? 500;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, delayMs * (attempt + 1)));
-      try {
-        const { socket, ready } = await handshake(this.#opts);
-        // The new session's offset 0 is the next input sample we write: keep offsets on the caller's timeline.
-        this.#outputOffsetBase = Math.round((this.#inputSamples * ready.output.sampleRateHz) / ready.input.sampleRateHz);
-        this.#socket = socket;
-        this.#ready = ready;
-        this.#attach(socket);
-        this.#state = 'open';
-        this.emit('reconnect', { ready, outputOffsetBase: this.#outputOffsetBase });
-        return;
-      } catch (err) {
-        lastError = err;
-        if (err instanceof LivestemClientError && !err.retryable) break;
-      }
-    }
-    const error = new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `connection dropped (code ${code}) and reconnect failed`, {
-      status: code,
-      cause: lastError,
+  // ---- reconnect ----
+
+  async #reconnect(policy: ReconnectPolicy, code: number, droppedAtMs: number): Promise<void> {
+    const ready = this.#ready;
+    const outcome: Recovery = await recover({
+      handshake: this.#opts,
+      policy,
+      graceMs: ready.limits.resumeGraceMs,
+      droppedAtMs,
+      connectTimeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
+      resumeRequest: () => ({ sessionId: ready.sessionId, resumeToken: ready.resumeToken, lastSampleOffset: this.#delivery.resumeOffset }),
+      startParams: () => this.#params,
+      acceptResumed: (m) => {
+        const has = this.#inputBase + m.inputSamples;
+        if (m.sessionId === ready.sessionId && has >= this.#outbox.start && has <= this.#outbox.sent) return undefined;
+        return new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', `resumed with input ${has}, retained [${this.#outbox.start}, ${this.#outbox.sent})`);
+      },
+      cancelled: () => this.#state === 'closed',
     });
-    this.emit('error', error);
-    this.#finish({ code, reason: 'reconnect failed', error });
+    const downtimeMs = Date.now() - droppedAtMs;
+    if (outcome.kind === 'cancelled') return;
+    if (this.#state === 'closed') {
+      if (outcome.kind !== 'failed') outcome.opened.socket.close(1000, 'client closed');
+      return;
+    }
+    if (outcome.kind === 'failed') {
+      const error = new LivestemClientError('LIVESTEM_CLIENT_CONNECTION_FAILED', `connection dropped (code ${code}) and reconnect failed: ${outcome.error.message}`, {
+        status: code,
+        cause: outcome.error,
+      });
+      this.emit('error', error);
+      return this.#finish({ code, reason: 'reconnect failed', error });
+    }
+    if (outcome.kind === 'resumed') {
+      const m = outcome.opened.answer;
+      const has = this.#inputBase + m.inputSamples;
+      const resentSamples = this.#outbox.sent - has;
+      this.#outbox.rewind(has);
+      this.#delivery.resumed(m.output.outputs, m.outputSampleOffset);
+      this.#adopt(outcome.opened);
+      this.emit('resumed', { ready: this.#ready, resumed: m, resentSamples, attempts: outcome.attempts, downtimeMs });
+      return this.#drainEarly(outcome.opened);
+    }
+    const next = outcome.opened.answer;
+    // Retained input restarts on a whole-output-sample step, so the new offsets are exact (no rounding).
+    const inputSampleOffset = this.#outbox.start;
+    const outputOffsetBase = (inputSampleOffset * next.output.sampleRateHz) / next.input.sampleRateHz;
+    this.#inputBase = inputSampleOffset;
+    this.#outbox.rewind(inputSampleOffset);
+    this.#delivery.newSession(next.output.outputs, outputOffsetBase);
+    this.#adopt(outcome.opened);
+    this.emit('reconnect', { ready: next, outputOffsetBase, inputSampleOffset, reason: outcome.refusal, attempts: outcome.attempts, downtimeMs });
+    this.#drainEarly(outcome.opened);
   }
 }
 
 /** Opens a session: resolves after the server's `ready`, rejects with a typed LivestemClientError otherwise. */
 export async function connect(opts: ConnectOptions): Promise<LivestemSession> {
-  const { socket, ready } = await handshake(opts);
-  return new LivestemSession(opts, socket, ready);
+  const opened = await openStart(opts, opts, opts.connectTimeoutMs ?? 10_000);
+  const session = new LivestemSession(opts, opened);
+  return session;
 }

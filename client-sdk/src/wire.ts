@@ -1,7 +1,8 @@
 /**
  * The livestem wire protocol as the SDK sees it (docs/protocol.md, version 1): server message types, the binary
  * output frame decoder and the PCM encoder for input. Declared here rather than imported so the SDK has no runtime
- * dependency on server code; `test/sdk-contract.test.ts` checks these match the server's definitions.
+ * dependency on server code; `test/sdk-resume.test.ts` checks at compile time that they match the server's
+ * definitions (server/protocol/messages.ts).
  */
 import type { ServerErrorCode } from './errors.ts';
 
@@ -10,24 +11,52 @@ export type OutputKind = 'vocals' | 'accompaniment' | 'karaoke';
 export type SampleFormat = 's16le' | 'f32le';
 export const OUTPUT_KINDS: readonly OutputKind[] = ['vocals', 'accompaniment', 'karaoke'];
 
+/** This session's bounds (docs/protocol.md §7). A server may add fields within a protocol version. */
+export interface SessionLimits {
+  maxMessageBytes: number;
+  /** Audio received but not yet processed; reading pauses at half of it (TCP backpressure). */
+  maxBufferedInputMs: number;
+  idleTimeoutMs: number;
+  /** A new connection that sends no start/resume within this gets IDLE_TIMEOUT. */
+  startTimeoutMs: number;
+  /** How long a dropped session waits for `resume` (0: resume is off on this server). */
+  resumeGraceMs: number;
+  /** Output retained for replay on resume. */
+  resumeBufferMs: number;
+  /** Output queued for the client beyond this is SLOW_CONSUMER. */
+  maxSendBufferBytes: number;
+  /** Text messages per second (burst: one second's worth); more is RATE_LIMITED. */
+  maxControlMessagesPerSecond: number;
+  /** Binary (audio) messages per second (burst: one second's worth); more is RATE_LIMITED. */
+  maxAudioMessagesPerSecond: number;
+  /** f32le input is clamped to ±inputSampleLimit (counted in `inputClampedSamples`). */
+  inputSampleLimit: number;
+}
+
 export interface ReadyMessage {
-  type: 'ready' | 'resumed';
+  type: 'ready';
   protocolVersion: number;
   sessionId: string;
+  /** Secret for `resume` after a dropped connection (docs/protocol.md §5). */
   resumeToken: string;
   streamId?: string;
   model: { name: string; arch: string; sampleRateHz: number; nFft: number; hopSamples: number };
   input: { sampleRateHz: number; channels: number; format: SampleFormat };
   output: { sampleRateHz: number; channels: number; format: SampleFormat; outputs: OutputKind[]; vocalGain: number };
+  /** Output sample t aligns with input time t; it is sent once input up to t + latency has arrived. */
   latency: { samples: number; ms: number };
+  /** VAD hop in output-rate samples (fractional when the output rate differs from the model rate). */
   vadHopSamples: number;
-  limits: {
-    maxMessageBytes: number;
-    maxBufferedInputMs: number;
-    idleTimeoutMs: number;
-    resumeGraceMs: number;
-    resumeBufferMs: number;
-  };
+  limits: SessionLimits;
+}
+
+/** Answer to `resume`: every `ready` field (current configuration) plus where input and output continue. */
+export interface ResumedMessage extends Omit<ReadyMessage, 'type'> {
+  type: 'resumed';
+  /** Input samples (per channel, input rate) the server holds: audio is resent from this offset. */
+  inputSamples: number;
+  /** Output offset the replay starts from (the `lastSampleOffset` that was asked for). */
+  outputSampleOffset: number;
 }
 
 export interface VadEvent {
@@ -41,9 +70,19 @@ export interface VadEvent {
   transitions: { active: boolean; sampleOffset: number }[];
 }
 
-export interface StatsEvent {
+/** Input (per channel, input rate) that was not processed exactly as sent, with why. */
+export interface InputAdjustments {
+  /** f32le sample frames with a value beyond ±limits.inputSampleLimit, clamped. */
+  inputClampedSamples: number;
+  /** Oldest input dropped because the engine fell behind a client that cannot be slowed down (WebRTC). */
+  inputDroppedSamples: number;
+  /** Audio that arrived after the server flushed the session for shutdown. */
+  inputIgnoredSamples: number;
+}
+
+export interface StatsEvent extends InputAdjustments {
   type: 'stats';
-  id?: string | number;
+  id?: string | number | null;
   sessionId: string;
   state: string;
   inputSamples: number;
@@ -56,7 +95,7 @@ export interface StatsEvent {
   uptimeMs: number;
 }
 
-export interface DoneEvent {
+export interface DoneEvent extends InputAdjustments {
   type: 'done';
   reason: 'end' | 'shutdown';
   inputSamples: number;
@@ -64,6 +103,17 @@ export interface DoneEvent {
   frames: number;
   lateFrames: number;
   durationMs: number;
+}
+
+/** The session dropped its oldest input to catch up (only on transports without backpressure, i.e. WebRTC). */
+export interface InputDroppedEvent {
+  type: 'input-dropped';
+  reason: 'engine-behind';
+  /** Samples (per channel, input rate) dropped now. */
+  samples: number;
+  /** Input offset of the first dropped sample. */
+  inputSampleOffset: number;
+  totalSamples: number;
 }
 
 export interface ServerErrorMessage {
@@ -75,11 +125,13 @@ export interface ServerErrorMessage {
 
 export type ServerMessage =
   | ReadyMessage
+  | ResumedMessage
   | VadEvent
   | StatsEvent
   | DoneEvent
   | ServerErrorMessage
-  | { type: 'pong'; id?: string | number; serverTimeMs: number }
+  | InputDroppedEvent
+  | { type: 'pong'; id?: string | number | null; serverTimeMs: number }
   | { type: 'configured'; sampleOffset: number; outputs: OutputKind[]; vocalGain: number }
   | { type: 'flushed'; sampleOffset: number }
   | { type: 'draining'; deadlineMs: number };

@@ -8,9 +8,10 @@ import { connect } from 'node:net';
 import { isErrorCode } from '../../server/errors.ts';
 import { decodeAudioFrameHeader, FRAME_HEADER_BYTES } from '../../server/protocol/audio-frame-codec.ts';
 import { closeCodeMismatch, PH, type CaseResult, type HttpCase, type WsCase, type FuzzCase } from './cases.ts';
-import { closeFrame, RawWs, textFrame, upgradeHead } from './raw-ws.ts';
+import { closeFrame, connectionCounter, RawWs, textFrame, upgradeHead } from './raw-ws.ts';
 
 export interface RunTarget {
+  host: string;
   port: number;
   /** Key for minting tokens and deleting WebRTC resources (auth phase), if the server has one. */
   apiKey: string | undefined;
@@ -33,9 +34,10 @@ interface HttpAnswer {
 }
 
 /** Sends raw bytes and reads the response head: `http:S`, `no-response`, `reset`, `refused`, `aborted` or a timeout. */
-export function rawHttp(port: number, bytes: Buffer, waitMs: number, abortAfterWait: boolean): Promise<HttpAnswer> {
+export function rawHttp(t: Pick<RunTarget, 'host' | 'port'>, bytes: Buffer, waitMs: number, abortAfterWait: boolean): Promise<HttpAnswer> {
+  connectionCounter.count++;
   return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    const socket = connect({ port: t.port, host: t.host, noDelay: true });
     let data = Buffer.alloc(0);
     let settled = false;
     const finish = (outcome: string, status = 0, head = ''): void => {
@@ -67,7 +69,7 @@ function header(head: string, name: string): string | undefined {
 
 async function deleteResource(t: RunTarget, path: string): Promise<void> {
   const auth = t.apiKey ? `Authorization: Bearer ${t.apiKey}\r\n` : '';
-  await rawHttp(t.port, Buffer.from(`DELETE ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${auth}\r\n`, 'latin1'), t.answerTimeoutMs, false);
+  await rawHttp(t, Buffer.from(`DELETE ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${auth}\r\n`, 'latin1'), t.answerTimeoutMs, false);
 }
 
 async function mintToken(t: RunTarget): Promise<string> {
@@ -75,7 +77,8 @@ async function mintToken(t: RunTarget): Promise<string> {
   const bytes = Buffer.from(`POST /v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${auth}Content-Length: 0\r\n\r\n`, 'latin1');
   // The body is needed here, so this one reads to the end.
   const text = await new Promise<string>((resolve) => {
-    const socket = connect({ port: t.port, host: '127.0.0.1' }, () => socket.write(bytes));
+    connectionCounter.count++;
+    const socket = connect({ port: t.port, host: t.host }, () => socket.write(bytes));
     let data = '';
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => (data += d));
@@ -93,7 +96,7 @@ async function resolveTokens(text: string, t: RunTarget): Promise<string> {
   if (out.includes(PH.freshToken)) out = out.split(PH.freshToken).join(await mintToken(t));
   if (out.includes(PH.usedToken)) {
     const token = await mintToken(t);
-    const ws = new RawWs(t.port);
+    const ws = new RawWs(t.port, t.host);
     await ws.handshake(upgradeHead(`/v1/stream?token=${token}`, []));
     await ws.until(() => ws.obs.status !== 0, t.answerTimeoutMs);
     ws.destroy();
@@ -106,7 +109,7 @@ async function runHttp(c: HttpCase, t: RunTarget): Promise<CaseResult> {
   const t0 = performance.now();
   const request = await resolveTokens(c.request, t);
   const bytes = Buffer.from(request, 'latin1');
-  const answer = await rawHttp(t.port, c.cut !== undefined ? bytes.subarray(0, c.cut) : bytes, c.after === 'abort' ? 300 : t.answerTimeoutMs, c.after === 'abort');
+  const answer = await rawHttp(t, c.cut !== undefined ? bytes.subarray(0, c.cut) : bytes, c.after === 'abort' ? 300 : t.answerTimeoutMs, c.after === 'abort');
   if (c.createsPeer && answer.status === 201) {
     const location = header(answer.head, 'location');
     if (location) await deleteResource(t, location);
@@ -135,9 +138,9 @@ const count = (ws: RawWs, types: readonly string[]): number => ws.obs.texts.filt
 const hasError = (ws: RawWs): boolean => ws.obs.texts.some((m) => m.type === 'error');
 
 async function open(c: WsCase, t: RunTarget, path: string, headers: string[]): Promise<RawWs> {
-  const ws = new RawWs(t.port);
+  const ws = new RawWs(t.port, t.host);
   await ws.handshake(c.rawHandshake ?? upgradeHead(path, headers));
-  await ws.until(() => ws.obs.status !== 0, t.answerTimeoutMs);
+  if (c.rawHandshake === undefined) await ws.until(() => ws.obs.status !== 0, t.answerTimeoutMs);
   return ws;
 }
 
@@ -190,7 +193,8 @@ async function runWs(c: WsCase, t: RunTarget): Promise<CaseResult> {
           await new Promise((r) => setTimeout(r, step.ms));
           break;
         case 'abort':
-          outcome = snapshot(ws) === 'open' ? 'aborted' : snapshot(ws);
+          // a handshake we cut ourselves has no answer to wait for
+          outcome = ['open', 'timeout:handshake'].includes(snapshot(ws)) ? 'aborted' : snapshot(ws);
           aborted = true;
           ws.abort(step.reset);
           break;
@@ -222,7 +226,7 @@ async function runWs(c: WsCase, t: RunTarget): Promise<CaseResult> {
     }
     // Every error is followed by a close (protocol §2): waiting for it is part of the case.
     if (timedOut === undefined && !closedByUs && outcome === undefined && hasError(ws) && ws.obs.closeCode === undefined && !ws.obs.ended) {
-      await wait('close after error', () => ws.obs.ended, t.answerTimeoutMs);
+      if (!(await ws.until(() => ws.obs.closeCode !== undefined, t.answerTimeoutMs))) timedOut = 'close after error';
     }
   }
   outcome = timedOut !== undefined ? `timeout:${timedOut}` : (outcome ?? snapshot(ws));
@@ -242,12 +246,17 @@ function checkObservation(c: WsCase, ws: RawWs, t: RunTarget, violations: string
   const o = ws.obs;
   if (o.malformed) violations.push(`malformed server output: ${o.malformed}`);
   if (c.mustRefuse && o.texts.some((m) => m.type === 'ready')) violations.push('auth bypass: ready after invalid credentials/origin');
-  const error = o.texts.find((m) => m.type === 'error');
+  const errors = o.texts.filter((m) => m.type === 'error');
+  const error = errors[0];
   if (error) {
-    const code = String(error.raw['code']);
-    if (!isErrorCode(code)) violations.push(`error code not in the catalog: ${code.slice(0, 80)}`);
-    const mismatch = closeCodeMismatch(code, o.closeCode);
-    if (mismatch) violations.push(mismatch);
+    const codes = errors.map((e) => String(e.raw['code']));
+    for (const code of codes) if (!isErrorCode(code)) violations.push(`error code not in the catalog: ${code.slice(0, 80)}`);
+    // protocol §2: one error message, then the close with that error's code
+    if (errors.length > 1) violations.push(`${errors.length} error messages on one socket (${codes.join(', ')}): the first was not followed by its close`);
+    else {
+      const mismatch = closeCodeMismatch(codes[0]!, o.closeCode);
+      if (mismatch) violations.push(mismatch);
+    }
   }
   if (c.watchSendBuffer && !(error && String(error.raw['code']) === 'LIVESTEM_ERR_SLOW_CONSUMER')) {
     let max = 0;

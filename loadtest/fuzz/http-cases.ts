@@ -83,6 +83,30 @@ function lenient(malformed: boolean): string[] {
   return ['http:1*', 'http:2*', 'http:3*', 'http:4*', ...(malformed ? ['no-response', 'reset'] : [])];
 }
 
+/**
+ * Targets that are clearly not origin-form (`//…`, `*`, absolute URLs, backslashes, literal dot segments): the
+ * protocol (§7) answers them 400 BAD_MESSAGE, plain or upgrade. Percent-encoded oddities stay lenient.
+ */
+function expectForTarget(target: string, malformed: boolean): string[] {
+  const path = target.split('?')[0]!;
+  const notOriginForm = !path.startsWith('/') || path.startsWith('//') || path.includes('\\') || /(^|\/)\.{1,2}(\/|$)/.test(path);
+  // 431/414: a target too long for the HTTP parser is refused before any routing
+  if (notOriginForm && !malformed) return ['http:400', 'http:431', 'http:414'];
+  return lenient(malformed);
+}
+
+/** The documented answer of an unmutated route without credentials (auth phase: key routes are 401). */
+function plainExpect(phase: Phase, method: string, path: string): string[] {
+  const keyed = (ok: string): string[] => [phase === 'auth' ? 'http:401' : ok];
+  if (method === 'GET' && (path === '/healthz' || path === '/' || path === '/demo.css')) return ['http:200'];
+  if (method === 'GET' && path === '/readyz') return ['http:200', 'http:503'];
+  if (method === 'GET' && (path === '/metrics' || path === '/v1/models')) return keyed('http:200');
+  if (method === 'GET' && path === '/v1/stream') return ['http:426'];
+  if (method === 'POST' && path === '/v1/tokens') return keyed('http:201');
+  if (method === 'OPTIONS') return ['http:204'];
+  return lenient(false);
+}
+
 function base(ctx: GenContext, category: Category, variant: string): Pick<HttpCase, 'index' | 'phase' | 'category' | 'variant' | 'messages' | 'kind'> {
   return { kind: 'http', index: ctx.index, phase: ctx.phase, category, variant, messages: 1 };
 }
@@ -92,9 +116,15 @@ export function httpTargetCase(ctx: GenContext): HttpCase {
   const [routeMethod, path] = rng.pick(ROUTES);
   if (rng.chance(0.1)) {
     // The plain route: a control sample with exact expectations.
-    const exact: Record<string, string> = { '/healthz': 'http:200', '/v1/models': 'http:200', '/metrics': 'http:200', '/': 'http:200', '/v1/stream': 'http:426' };
-    const expect = exact[path] !== undefined && routeMethod === 'GET' ? [exact[path]!] : lenient(false);
-    return { ...base(ctx, 'http-target', `plain ${routeMethod} ${path}`), request: request(routeMethod, path, []), after: 'wait', route: path, malformedHttp: false, expect };
+    const body = routeMethod === 'POST' ? '' : undefined;
+    return {
+      ...base(ctx, 'http-target', `plain ${routeMethod} ${path}`),
+      request: request(routeMethod, path, [], '', body !== undefined),
+      after: 'wait',
+      route: path,
+      malformedHttp: false,
+      expect: routeMethod === 'POST' && path === '/v1/webrtc' ? ['http:415', 'http:401'] : plainExpect(ctx.phase, routeMethod, path),
+    };
   }
   const method = rng.chance(0.7) ? routeMethod : rng.pick(METHODS);
   const { target, variant } = mutateTarget(rng, path);
@@ -106,7 +136,7 @@ export function httpTargetCase(ctx: GenContext): HttpCase {
     after: 'wait',
     route: path,
     malformedHttp: malformed,
-    expect: lenient(malformed),
+    expect: expectForTarget(target, malformed),
   };
 }
 
@@ -130,8 +160,8 @@ export function upgradeTargetCase(ctx: GenContext): HttpCase {
     after: 'wait',
     route: path,
     malformedHttp: malformed,
-    // 101 and then (auth phase) an error frame inside the socket is fine: the runner only reads the status.
-    expect: ['http:101', 'http:4*', ...(malformed ? ['no-response', 'reset'] : [])],
+    // 101 and then an error frame inside the socket (auth, other paths) is fine: the runner only reads the status.
+    expect: expectForTarget(target, malformed)[0] === 'http:400' ? expectForTarget(target, malformed) : ['http:101', 'http:4*', ...(malformed ? ['no-response', 'reset'] : [])],
   };
 }
 
@@ -207,7 +237,7 @@ export function httpBodyCase(ctx: GenContext): HttpCase {
   }
   if (kind === 'webrtc-misc') {
     const [method, target, expect] = rng.pick([
-      ['DELETE', `/v1/webrtc/${rng.string(36)}`, ['http:410']],
+      ['DELETE', `/v1/webrtc/${rng.string(36)}`, ['http:404', 'http:410']],
       ['DELETE', '/v1/webrtc/', ['http:4*']],
       ['DELETE', '/v1/webrtc', ['http:404']],
       ['OPTIONS', '/v1/webrtc', ['http:204']],
@@ -215,7 +245,17 @@ export function httpBodyCase(ctx: GenContext): HttpCase {
       ['PUT', '/v1/webrtc', ['http:404']],
       ['POST', '/v1/webrtc/abc', ['http:404']],
     ] as const);
-    return { ...base(ctx, 'http-body', `webrtc ${method} ${target.slice(0, 12)}`), request: request(method, target, originHeader(rng.pick(ORIGINS))), after: 'wait', route: '/v1/webrtc', malformedHttp: false, expect: [...expect] };
+    const origin = rng.pick(ORIGINS);
+    // a disallowed Origin may be refused first (403) on the WebRTC routes
+    const refusedOrigin = phase === 'auth' && (origin === 'bad' || origin === 'null') ? ['http:403'] : [];
+    return {
+      ...base(ctx, 'http-body', `webrtc ${method} ${target.slice(0, 12)}`),
+      request: request(method, target, originHeader(origin)),
+      after: 'wait',
+      route: '/v1/webrtc',
+      malformedHttp: false,
+      expect: [...expect, ...refusedOrigin],
+    };
   }
   // framing: lying Content-Length, chunked garbage, a body that stops, duplicate headers
   const [, path] = rng.pick(ROUTES);
@@ -249,9 +289,11 @@ export function sdpHttpCase(ctx: GenContext): HttpCase {
   const origin: OriginKind = rng.pick(['none', 'none', 'good', 'bad']);
   const contentType = rng.chance(0.9) ? 'application/sdp' : rng.pick(['text/plain', 'application/json', '']);
   const query = rng.chance(0.3) ? `?outputs=${rng.pick(['vocals', 'karaoke,vocals,accompaniment', 'bogus', '', 'vocals,vocals'])}&vocalGain=${rng.pick(['0.5', '2', 'NaN', '-1'])}` : '';
-  const refused = contentType !== 'application/sdp' ? 415 : sample.sdp.length > 64 * 1024 ? 413 : accessStatus(phase, cred, origin, true);
+  // Every refusal that applies is a correct answer: the protocol does not order the checks.
+  const access = accessStatus(phase, cred, origin, true);
+  const refusals = [contentType !== 'application/sdp' ? 415 : undefined, sample.sdp.length > 64 * 1024 ? 413 : undefined, access].filter((x) => x !== undefined);
   // A well-formed offer may be answered (201, then deleted by the runner) or refused by the WebRTC stack (4xx).
-  const expect = refused !== undefined ? [`http:${refused}`] : sample.wellFormed ? ['http:201', 'http:4*'] : ['http:4*'];
+  const expect = refusals.length > 0 ? refusals.map((r) => `http:${r}`) : sample.wellFormed ? ['http:201', 'http:4*'] : ['http:4*'];
   return {
     ...base(ctx, 'sdp-http', `${sample.variant} ${cred}/${origin}${contentType === 'application/sdp' ? '' : ' bad-type'}`),
     request: request('POST', `/v1/webrtc${query}`, [...authHeader(cred), ...originHeader(origin), ...(contentType ? [`Content-Type: ${contentType}`] : [])], sample.sdp, true),

@@ -7,6 +7,9 @@
  */
 import { connect, type Socket } from 'node:net';
 
+/** Connections opened by this process (reported as the run's connection count). */
+export const connectionCounter = { count: 0 };
+
 export const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
 export interface FrameOptions {
@@ -98,6 +101,7 @@ export class RawWs {
   private readonly connected: Promise<void>;
 
   constructor(port: number, host = '127.0.0.1') {
+    connectionCounter.count++;
     this.socket = connect({ port, host, noDelay: true });
     this.connected = new Promise((resolve) => {
       this.socket.once('connect', () => resolve());

@@ -146,6 +146,7 @@ export function formatReport(s: FuzzSummary): string {
     out.push('', `CRASH (${c.phase}): exit code ${c.exitCode}, signal ${c.signal}; culprit: ${c.culprit ?? 'not isolated'}`);
     out.push(...c.stderrTail.slice(-12).map((l) => `  | ${l}`));
   }
+  out.push('', `GET /healthz during the run: max ${s.maxHealthzMs.toFixed(0)} ms`);
   if (s.stalls.length > 0) {
     out.push('', `event-loop stalls (GET /healthz slower than the limit): ${s.stalls.length}, max ${s.maxHealthzMs.toFixed(0)} ms`);
     for (const st of s.stalls.slice(0, 5)) out.push(`  ${st.healthzMs.toFixed(0)} ms (own lag ${st.ownLagMs.toFixed(0)} ms) during: ${st.inFlight.slice(0, 6).join(', ')}`);

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportRandomModel } from '../../training/export/random-model.ts';
 import type { MemoryReply } from './memory-probe.ts';
@@ -55,10 +55,15 @@ export class ServerProcess {
 
   private constructor(private readonly child: ChildProcess) {}
 
-  /** Starts the CLI on a free port and resolves once it prints where it listens (rejects if it exits first). */
-  static async start(modelsDir: string, env: ServerEnv, startTimeoutMs = 60_000): Promise<ServerProcess> {
-    const child = fork(MAIN, ['--host', '127.0.0.1', '--port', '0', '--models-dir', modelsDir], {
-      cwd: REPO_ROOT,
+  /**
+   * Starts the CLI on a free port and resolves once it prints where it listens (rejects if it exits first).
+   * `mainPath` runs another checkout's server/main.ts (e.g. an older commit, to see which bugs the fuzzer finds there).
+   */
+  static async start(modelsDir: string, env: ServerEnv, options: { mainPath?: string | undefined; startTimeoutMs?: number } = {}): Promise<ServerProcess> {
+    const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    const main = options.mainPath ?? MAIN;
+    const child = fork(main, ['--host', '127.0.0.1', '--port', '0', '--models-dir', modelsDir], {
+      cwd: options.mainPath ? dirname(dirname(options.mainPath)) : REPO_ROOT,
       execArgv: ['--expose-gc', '--import', 'tsx', '--import', PROBE],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -113,7 +113,7 @@ export function jsonInvalidCase(ctx: GenContext): WsCase {
   if (rng.chance(0.12)) {
     // Text frame that is not UTF-8: the WebSocket layer itself must refuse it (1007) or the session with BAD_MESSAGE.
     const bytes = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc0, 0x80, 0x22, 0x7d]);
-    const steps = [...prelude, { op: 'send' as const, bytes: encodeFrame(OP.text, bytes), note: 'text (invalid UTF-8)' }];
+    const steps = [...prelude, { op: 'send' as const, bytes: encodeFrame(OP.text, bytes), note: 'text (invalid UTF-8)' }, { op: 'sentinel' as const }];
     return wsCase(ctx, 'json-invalid', `bad-utf8${afterStart ? ' after-start' : ''}`, steps, ['close:1007', 'error:LIVESTEM_ERR_BAD_MESSAGE/*']);
   }
   const i = rng.int(0, INVALID_JSON.length - 1);
@@ -241,10 +241,11 @@ export function binaryCase(ctx: GenContext): WsCase {
       return wsCase(ctx, 'binary', variant, steps, ['done/1000'], { audio: plan(spec, total) });
     }
     case 'over-buffer': {
-      // One message longer than maxBufferedInputMs (1 s): documented INPUT_OVERRUN.
+      // One message longer than maxBufferedInputMs (1 s): any size up to maxMessageBytes is accepted (§3, §7);
+      // INPUT_OVERRUN only for a message arriving while the buffer is already full.
       const frames = Math.ceil(spec.inputRateHz * 1.6);
       steps.push(binary(audioBytes(rng, frames, spec.channels, spec.format), `audio ${frames} frames (1.6 s)`), { op: 'sentinel' }, { op: 'end' });
-      return wsCase(ctx, 'binary', variant, steps, [errorOutcome('LIVESTEM_ERR_INPUT_OVERRUN')]);
+      return wsCase(ctx, 'binary', variant, steps, ['done/1000', errorOutcome('LIVESTEM_ERR_INPUT_OVERRUN')], { audio: plan(spec, samples + frames) });
     }
     default:
       steps.push({ op: 'end' });
@@ -275,11 +276,11 @@ export function sampleValuesCase(ctx: GenContext): WsCase {
   return wsCase(ctx, 'sample-values', which, steps, ['done/1000'], { audio: plan(spec, samples, true) });
 }
 
-type WsCred = 'none' | 'key' | 'bad-key' | 'basic' | 'token' | 'query-token' | 'used-token' | 'query-used-token' | 'forged' | 'query-garbage' | 'huge';
+type WsCred = 'none' | 'key' | 'bad-key' | 'basic' | 'token' | 'query-token' | 'query-key' | 'used-token' | 'query-used-token' | 'forged' | 'query-garbage' | 'huge';
 
 export function authCase(ctx: GenContext): WsCase {
   const { rng, phase } = ctx;
-  const cred = rng.pick<WsCred>(['none', 'key', 'key', 'bad-key', 'basic', 'token', 'query-token', 'used-token', 'query-used-token', 'forged', 'query-garbage', 'huge']);
+  const cred = rng.pick<WsCred>(['none', 'key', 'key', 'bad-key', 'basic', 'token', 'query-token', 'query-key', 'used-token', 'query-used-token', 'forged', 'query-garbage', 'huge']);
   const origin = rng.pick(['none', 'none', 'good', 'bad', 'null', 'huge'] as const);
   const headers: string[] = [];
   let path = '/v1/stream';
@@ -292,6 +293,8 @@ export function authCase(ctx: GenContext): WsCase {
   else if (cred === 'forged') bearer(`${Buffer.from('{"jti":"a","exp":1e20}').toString('base64url')}.${'A'.repeat(43)}`);
   else if (cred === 'huge') bearer('t'.repeat(rng.int(5000, 20_000)));
   else if (cred === 'query-token') path += `?token=${PH.freshToken}`;
+  // the query takes tokens only, never the key (URLs end up in logs): refused (§1)
+  else if (cred === 'query-key') path += `?token=${FUZZ_API_KEY}`;
   else if (cred === 'query-used-token') path += `?token=${PH.usedToken}`;
   else if (cred === 'query-garbage') path += `?token=${rng.pick(['', '%', '.', 'a.b.c', '%00', 'x'.repeat(3000)])}`;
   if (origin !== 'none') headers.push(`Origin: ${origin === 'good' ? FUZZ_GOOD_ORIGIN : origin === 'bad' ? 'https://evil.example' : origin === 'null' ? 'null' : `https://${'o'.repeat(8000)}.example`}`);

@@ -121,9 +121,38 @@ export interface PageRecording {
   serverStats: unknown;
 }
 
+/**
+ * Where the recorded microphone input sits in the (looping) song. The fake capture device loops the song file, but
+ * not always seamlessly: Chromium may open it more than once while getUserMedia settles (the song restarts), and on a
+ * busy machine the capture thread can stall (the analyser reads silence, then the song resumes later than the page
+ * clock). So the alignment is piecewise: per 20 ms block of the recording, `phase` is what to add to the block index
+ * to get the song block (mod the song length), constant except at a few jumps.
+ */
+export interface InputAlignment {
+  phase: Int32Array;
+  /** Pearson correlation of the recorded log envelope with the song's at the aligned positions, over the blocks with signal. */
+  corr: number;
+  /** Fraction of the recording's blocks in which the analyser saw any signal (else: capture not started yet, or stalled). */
+  coverage: number;
+  /** Song-position jumps of more than one block (capture restarts / stalls). */
+  jumps: number;
+  /** The constant-phase stretches: where each starts in the recording and where it sits in the song. */
+  segments: { fromSec: number; phaseSec: number }[];
+}
+
+/**
+ * When the recorded input counts as the song. The correlation bar is higher than the 0.5 the single-phase alignment
+ * used because the alignment may now jump: a different song, the same song played backwards, or steady noise
+ * reach at most ~0.55 against a recording (the test checks such controls on every run), the song itself ≥ 0.9.
+ */
+export const INPUT_MATCH = { minCorr: 0.7, minCoverage: 0.5, maxJumps: 3 } as const;
+
+export function inputMatches(a: InputAlignment): boolean {
+  return a.corr >= INPUT_MATCH.minCorr && a.coverage >= INPUT_MATCH.minCoverage && a.jumps <= INPUT_MATCH.maxJumps;
+}
+
 export interface SectionLevels {
-  phaseSec: number;
-  phaseCorr: number;
+  input: InputAlignment;
   outputLagMs: number;
   vocals: { sung: number; instrumental: number };
   accompaniment: { sung: number; instrumental: number };
@@ -133,6 +162,19 @@ export interface SectionLevels {
 
 const BLOCK_MS = 20;
 const MARGIN_BLOCKS = 15; // ignore ±300 ms around section boundaries: alignment is only that good
+/**
+ * Analyser RMS below this is digital silence, i.e. no signal: the capture had not started yet, or stalled. The songs
+ * never get that quiet (their quietest 20 ms blocks are ~1e-3), and on the log scale one such block is a ~30 σ outlier
+ * that alone can pull a correlation from 0.95 to 0.4: such blocks are left out of every correlation.
+ */
+const NO_SIGNAL_LOG = Math.log10(1e-5);
+/**
+ * What a jump of the song position must gain, in blocks of perfectly matching standardised envelopes (a block of the
+ * true alignment adds ~0.9, a wrong one ~0): ~2 s of clear evidence. Keeps a wrong song from being stitched together
+ * from short well-fitting pieces. A ±1 block step (clock drift) costs a quarter of that.
+ */
+const JUMP_COST = 100;
+const DRIFT_COST = 25;
 
 function pearson(a: number[], b: number[]): number {
   const n = Math.min(a.length, b.length);
@@ -184,10 +226,77 @@ export function levelEnvelope(channels: Float32Array[], rateHz = 48000): number[
   return out;
 }
 
+function standardise(xs: number[], use: (i: number) => boolean): number[] {
+  let n = 0;
+  let m = 0;
+  xs.forEach((x, i) => use(i) && (n++, (m += x)));
+  m /= Math.max(1, n);
+  let v = 0;
+  xs.forEach((x, i) => use(i) && (v += (x - m) ** 2));
+  const sd = Math.sqrt(v / Math.max(1, n)) || 1;
+  return xs.map((x, i) => (use(i) ? (x - m) / sd : 0));
+}
+
 /**
- * Finds where in the (looping) song the recording started (input envelope against the song's), then the output lag
- * (accompaniment envelope against the input's), and averages output levels over sung / instrumental blocks away
- * from section boundaries; VAD hops are placed by their session sample offsets.
+ * Aligns the recorded input envelope with the looping song (Viterbi over song positions): per block the song phase
+ * that best explains the recording, where staying costs nothing, a ±1 block step DRIFT_COST and any jump JUMP_COST.
+ * Blocks without signal carry no evidence.
+ */
+export function alignInput(rec: PageRecording, songEnvelope: number[]): InputAlignment {
+  const input = grid(rec, rec.input);
+  const n = input.length;
+  const L = songEnvelope.length;
+  const valid = input.map((v) => v > NO_SIGNAL_LOG);
+  const zi = standardise(input, (g) => valid[g]!);
+  const zs = standardise(songEnvelope, () => true);
+  let prev = new Float64Array(L);
+  let cur = new Float64Array(L);
+  const from = new Int32Array(n * L);
+  for (let g = 0; g < n; g++) {
+    let best = 0;
+    for (let s = 1; s < L; s++) if (prev[s]! > prev[best]!) best = s;
+    for (let s = 0; s < L; s++) {
+      let v = prev[s]!;
+      let f = s;
+      if (g > 0) {
+        const up = prev[(s + 1) % L]! - DRIFT_COST;
+        const down = prev[(s + L - 1) % L]! - DRIFT_COST;
+        const jump = prev[best]! - JUMP_COST;
+        if (up > v) (v = up), (f = (s + 1) % L);
+        if (down > v) (v = down), (f = (s + L - 1) % L);
+        if (jump > v) (v = jump), (f = best);
+      }
+      cur[s] = v + zi[g]! * zs[(g + s) % L]!;
+      from[g * L + s] = f;
+    }
+    [prev, cur] = [cur, prev];
+  }
+  const phase = new Int32Array(n);
+  let s = 0;
+  for (let k = 1; k < L; k++) if (prev[k]! > prev[s]!) s = k;
+  for (let g = n - 1; g >= 0; g--) {
+    phase[g] = s;
+    s = from[g * L + s]!;
+  }
+  let jumps = 0;
+  const segments: InputAlignment['segments'] = [];
+  for (let g = 0; g < n; g++) {
+    const d = g === 0 ? Infinity : Math.min((phase[g]! - phase[g - 1]! + L) % L, (phase[g - 1]! - phase[g]! + L) % L);
+    if (d > 1) {
+      if (g > 0) jumps++;
+      segments.push({ fromSec: (g * BLOCK_MS) / 1000, phaseSec: (phase[g]! * BLOCK_MS) / 1000 });
+    }
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let g = 0; g < n; g++) if (valid[g]) a.push(input[g]!), b.push(songEnvelope[(g + phase[g]!) % L]!);
+  return { phase, corr: pearson(a, b), coverage: n > 0 ? a.length / n : 0, jumps, segments };
+}
+
+/**
+ * Aligns the input with the song (alignInput), then the output lag (accompaniment envelope against the input's,
+ * over blocks where both carry signal), and averages output levels over sung / instrumental blocks away from section
+ * boundaries; VAD hops are placed by their session sample offsets.
  */
 export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEnvelope: number[]): SectionLevels {
   const songBlocks = Math.floor(labels10ms.length / 2);
@@ -195,21 +304,21 @@ export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEn
   const input = grid(rec, rec.input);
   const vocals = grid(rec, rec.vocals);
   const acc = grid(rec, rec.accompaniment);
+  const aligned = alignInput(rec, songEnvelope);
+  /** The song block captured at recording block g (g clamped to the recording). */
+  const songBlock = (g: number): number => {
+    const k = Math.min(Math.max(g, 0), aligned.phase.length - 1);
+    return g + aligned.phase[k]!;
+  };
 
-  // Loop phase: where in the looping song the recording's first block falls.
-  const reference = songEnvelope;
-  let phase = 0;
-  let phaseCorr = -1;
-  for (let s = 0; s < songBlocks; s++) {
-    const shifted = input.map((_, g) => reference[(g + s) % reference.length]!);
-    const c = pearson(input, shifted);
-    if (c > phaseCorr) (phaseCorr = c), (phase = s);
-  }
   // Output lag: the accompaniment follows the input's envelope.
   let lag = 0;
   let lagCorr = -1;
   for (let l = 0; l <= 100; l++) {
-    const c = pearson(input.slice(0, input.length - l), acc.slice(l));
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let g = l; g < acc.length; g++) if (acc[g]! > NO_SIGNAL_LOG && input[g - l]! > NO_SIGNAL_LOG) a.push(input[g - l]!), b.push(acc[g]!);
+    const c = pearson(a, b);
     if (c > lagCorr) (lagCorr = c), (lag = l);
   }
   const stableLabel = (j: number): number | undefined => {
@@ -220,7 +329,7 @@ export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEn
   const sums = { vocals: [0, 0], acc: [0, 0], n: [0, 0] };
   // Skip the first second of output: start-up (jitter buffer filling, model state warming).
   for (let g = lag + 50; g < vocals.length; g++) {
-    const l = stableLabel(g - lag + phase);
+    const l = stableLabel(songBlock(g - lag));
     if (l === undefined) continue;
     sums.vocals[l]! += 10 ** vocals[g]!;
     sums.acc[l]! += 10 ** acc[g]!;
@@ -236,7 +345,7 @@ export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEn
       const offset = v.sampleOffset + i * v.hopSamples;
       for (const tr of v.transitions) if (tr.sampleOffset <= offset) state = tr.active;
       const g = Math.round((rec.connectedAt + (offset / 48000) * 1000 - t0) / BLOCK_MS);
-      const l = stableLabel(g + phase);
+      const l = stableLabel(songBlock(g));
       if (l === undefined || g < 50) return;
       hops++;
       if ((l === 1) === state) agree++;
@@ -244,8 +353,7 @@ export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEn
   }
   const mean = (s: number[], k: number): number => (sums.n[k]! > 0 ? s[k]! / sums.n[k]! : 0);
   return {
-    phaseSec: (phase * BLOCK_MS) / 1000,
-    phaseCorr,
+    input: aligned,
     outputLagMs: lag * BLOCK_MS,
     vocals: { sung: mean(sums.vocals, 1), instrumental: mean(sums.vocals, 0) },
     accompaniment: { sung: mean(sums.acc, 1), instrumental: mean(sums.acc, 0) },

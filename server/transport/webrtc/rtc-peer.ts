@@ -6,6 +6,7 @@
  */
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCDataChannel, type RtpPacket } from 'werift';
 import { LivestemError } from '../../errors.ts';
+import { truncateForEcho } from '../../text-bounds.ts';
 import type { OfferSummary } from './sdp-offer.ts';
 
 export interface IceOptions {
@@ -57,7 +58,7 @@ export async function answerOffer<K extends string>(offerSdp: string, offer: Off
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
     } catch (err) {
-      throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer rejected by the WebRTC stack: ${(err as Error).message}`, { cause: err });
+      throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer rejected by the WebRTC stack: ${truncateForEcho(String((err as Error | undefined)?.message ?? err), 100)}`, { cause: err });
     }
     const transceivers = pc.getTransceivers();
     const mediaSections = offer.sections.filter((s) => s.media !== 'application');

@@ -10,6 +10,7 @@
  * is in one `a=group:BUNDLE` (one transport, whatever the section count) and has a DTLS fingerprint.
  */
 import { LivestemError } from '../../errors.ts';
+import { truncateForEcho } from '../../text-bounds.ts';
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -33,25 +34,18 @@ export interface OfferSummary {
 }
 
 /**
- * A Chromium offer for the largest contract (1 input + 3 outputs + DataChannel, candidates repeated in every bundled
- * section) is 5–10 KB; these leave room for that and for extra interfaces, and nothing more.
+ * Measured: Chromium 156's offer for the largest contract (1 input + 3 outputs + DataChannel, default bundle policy,
+ * two interfaces) is 5.4 KB with 10 candidates, because it repeats a per-section set of candidates in every m-section.
+ * The limits leave room for multi-homed clients with TURN, and for nothing like the 658-section offer.
  */
 export const OFFER_LIMITS = {
-  /** Body / `sdp` size, UTF-8 bytes. */
+  /** Body / `sdp` size, UTF-8 bytes (6× the measured offer; 128 candidate lines still fit). */
   maxBytes: 32 * 1024,
   /** 1 input + 3 outputs + 1 application is the most the contract uses; 3 spare. */
   maxSections: 8,
-  /** `a=candidate` lines in the whole offer (browsers repeat the bundle's candidates in each section). */
-  maxCandidates: 64,
+  /** `a=candidate` lines in the whole offer: ~25 per section for 5 sections. werift answers 128 in < 100 ms. */
+  maxCandidates: 128,
 } as const;
-
-/** Client text quoted in error messages is cut to this many characters. */
-export const MAX_ECHO_CHARS = 60;
-
-/** Quotes client input in an error message, bounded (a 30 KB attribute must not come back in the error). */
-export function clip(text: string, maxChars = MAX_ECHO_CHARS): string {
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}…(${text.length} chars)`;
-}
 
 const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 // RFC 8122: hash function token, then upper- or lower-case hex byte pairs.
@@ -95,7 +89,7 @@ function parseOffer(sdp: string): ParsedOffer {
   const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines[0] !== 'v=0') throw malformed('it must start with "v=0"');
   const bad = lines.find((l) => !/^[a-z]=/.test(l));
-  if (bad !== undefined) throw malformed(`line "${clip(bad, 40)}" is not <type>=<value>`);
+  if (bad !== undefined) throw malformed(`line "${truncateForEcho(bad, 40)}" is not <type>=<value>`);
   if (!lines.some((l) => l.startsWith('o='))) throw malformed('no o= line');
   let sessionDirection: Direction = 'sendrecv';
   let sessionFingerprint = false;
@@ -104,7 +98,7 @@ function parseOffer(sdp: string): ParsedOffer {
   for (const line of lines) {
     if (line.startsWith('m=')) {
       const parts = line.slice(2).split(' ');
-      if (parts.length < 4) throw malformed(`m-line "${clip(line)}" needs media, port, protocol and formats`);
+      if (parts.length < 4) throw malformed(`m-line "${truncateForEcho(line)}" needs media, port, protocol and formats`);
       sections.push({ index: sections.length, media: parts[0]!, mid: undefined, direction: sessionDirection, codecs: new Map(), hasFingerprint: false });
       continue;
     }
@@ -115,7 +109,7 @@ function parseOffer(sdp: string): ParsedOffer {
       if (current === undefined) sessionDirection = attr as Direction;
       else current.direction = attr as Direction;
     } else if (attr.startsWith('fingerprint:')) {
-      if (!FINGERPRINT.test(attr)) throw malformed(`bad fingerprint "${clip(attr)}" (expected "a=fingerprint:sha-256 AB:CD:…")`);
+      if (!FINGERPRINT.test(attr)) throw malformed(`bad fingerprint "${truncateForEcho(attr)}" (expected "a=fingerprint:sha-256 AB:CD:…")`);
       if (current === undefined) sessionFingerprint = true;
       else current.hasFingerprint = true;
     } else if (current === undefined && attr.startsWith('group:BUNDLE')) {
@@ -124,7 +118,7 @@ function parseOffer(sdp: string): ParsedOffer {
       current.mid = attr.slice(4);
     } else if (current !== undefined && attr.startsWith('rtpmap:')) {
       const match = /^rtpmap:(\d+) (.+)$/.exec(attr);
-      if (match === null) throw malformed(`bad rtpmap "${clip(attr)}"`);
+      if (match === null) throw malformed(`bad rtpmap "${truncateForEcho(attr)}"`);
       current.codecs.set(Number(match[1]), match[2]!.toLowerCase());
     }
   }
@@ -143,11 +137,14 @@ function checkBundle({ sections, bundles }: ParsedOffer): void {
   const unnamed = sections.find((s) => s.mid === undefined);
   if (unnamed !== undefined) throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer m-section ${unnamed.index} has no a=mid: ${hint}`);
   if (bundles.length === 0) throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer has no a=group:BUNDLE: ${hint}`);
+  const mids = sections.map((s) => s.mid!);
+  const repeated = mids.find((mid, i) => mids.indexOf(mid) !== i);
+  if (repeated !== undefined) throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer repeats a=mid:${truncateForEcho(repeated, 20)}: each m-section needs its own mid`);
+  if (bundles.length > 1) throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer has ${bundles.length} BUNDLE groups: ${hint}`);
   const group = new Set(bundles[0]);
   const outside = sections.find((s) => !group.has(s.mid!));
-  if (bundles.length > 1 || outside !== undefined) {
-    const which = outside === undefined ? `${bundles.length} BUNDLE groups` : `mid ${clip(outside.mid!, 20)} is not in the BUNDLE group`;
-    throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer BUNDLE does not cover the offer (${which}): ${hint}`);
+  if (outside !== undefined) {
+    throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `SDP offer BUNDLE leaves out mid ${truncateForEcho(outside.mid!, 20)}: ${hint}`);
   }
 }
 
@@ -186,7 +183,7 @@ export function inspectOffer(sdp: string, outputCount: number): OfferSummary {
   }
   const wrongCodec = audio.find((s) => (sends(s) || receives(s)) && !hasOpus(s));
   if (wrongCodec !== undefined) {
-    const offered = clip([...wrongCodec.codecs.values()].join(', ') || 'none');
+    const offered = truncateForEcho([...wrongCodec.codecs.values()].join(', ') || 'none');
     throw new LivestemError(
       'LIVESTEM_ERR_UNSUPPORTED_FORMAT',
       `audio m-section ${wrongCodec.index} offers codecs [${offered}]; livestem needs opus/48000/2`,

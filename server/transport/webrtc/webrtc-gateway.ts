@@ -1,28 +1,36 @@
 /**
  * WebRTC signalling (WHIP-style): `POST /v1/webrtc` with an SDP offer (`application/sdp`) → `201` with the answer and
- * `Location: /v1/webrtc/<id>`; `DELETE` on that resource ends the stream. The same exchange is available as a
+ * `Location: /v1/webrtc/<resource>`; `DELETE` on that resource ends the stream. The same exchange is available as a
  * function (`offer`) for the WebSocket control channel. Each accepted offer becomes an `RtcStream` holding a normal
  * session from `openSession`, so WebRTC clients get the same engine, limits, admission and metrics as WebSocket ones.
  *
  * Start options come as query parameters (`model`, `outputs=vocals,accompaniment`, `vocalGain`), auth as
- * `Authorization: Bearer` or `?token=`, exactly like the WebSocket stream.
+ * `Authorization: Bearer` or `?token=`, exactly like the WebSocket stream. The resource in the Location is a random
+ * bearer secret (DELETE needs nothing else); logs and metrics only ever see the stream's internal id.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AccessPolicy } from '../../auth/access-policy.ts';
-import { ERROR_CATALOG, LivestemError, toLivestemError } from '../../errors.ts';
+import { LivestemError, toLivestemError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
 import { errorMessage, OUTPUT_KINDS, type ErrorMessage, type OutputKind } from '../../protocol/messages.ts';
 import type { Connection } from '../../session/connection.ts';
+import { truncateForEcho, truncateText } from '../../text-bounds.ts';
+import { parseRequestTarget } from '../http/request-target.ts';
 import { OpusIngest } from './opus-ingest.ts';
 import { answerOffer, DEFAULT_ICE, type IceOptions } from './rtc-peer.ts';
 import { RtcStream } from './rtc-stream.ts';
-import { inspectOffer } from './sdp-offer.ts';
+import { inspectOffer, OFFER_LIMITS } from './sdp-offer.ts';
 import { WebRtcMetrics, type PeerEndReason } from './webrtc-metrics.ts';
 
 export const WEBRTC_PATH = '/v1/webrtc';
-const MAX_OFFER_BYTES = 64 * 1024;
+/** 24 random bytes: 192 bits, far beyond guessing, 32 base64url characters. */
+const RESOURCE_BYTES = 24;
+const RESOURCE_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+/** Whole error messages are cut to this; sites that quote client input cut it to far less (`truncateForEcho`). */
+const MAX_ERROR_MESSAGE_CHARS = 240;
 
 export interface WebRtcGatewayOptions {
   /** Creates a session bound to `connection` (the session registry's entry point for any transport). */
@@ -37,6 +45,8 @@ export interface WebRtcGatewayOptions {
   mediaStartTimeoutMs?: number;
   /** Stats pushed on the `events` DataChannel this often. Default 1 s. */
   statsIntervalMs?: number;
+  /** The whole POST body must arrive within this, else 408 (a stalled upload must not hold a connection). Default 10 s. */
+  bodyTimeoutMs?: number;
 }
 
 export interface OfferRequest {
@@ -53,7 +63,8 @@ export interface OfferRequest {
 /** Offer over an existing WebSocket control channel (the same exchange as POST /v1/webrtc). */
 export const webrtcOfferMessageSchema = z.strictObject({
   type: z.literal('webrtc-offer'),
-  sdp: z.string().min(1).max(64 * 1024),
+  // No max here: inspectOffer measures UTF-8 bytes and answers PAYLOAD_TOO_LARGE like the HTTP route.
+  sdp: z.string().min(1),
   model: z.string().min(1).max(64).optional(),
   outputs: z.array(z.enum(OUTPUT_KINDS)).min(1).max(3).optional(),
   vocalGain: z.number().min(0).max(1).optional(),
@@ -62,17 +73,41 @@ export const webrtcOfferMessageSchema = z.strictObject({
 export interface WebRtcAnswerMessage {
   type: 'webrtc-answer';
   sdp: string;
-  /** DELETE this path (or close the control channel) to end the stream. */
+  /** DELETE this path (or close the control channel) to end the stream. A bearer secret: keep it private. */
   resource: string;
   outputMids: Record<string, string>;
 }
 
 export interface OfferAnswer {
+  /** The stream's internal id (logs, metrics); not a capability. */
   id: string;
   sdp: string;
+  /** `/v1/webrtc/<resource secret>`: whoever holds it can DELETE the stream. */
   location: string;
   /** mid of the transceiver that carries each output. */
   outputMids: Record<string, string>;
+}
+
+/** A request target under /v1/webrtc; `resource` is the segment after `/v1/webrtc/`, undefined for the collection. */
+export interface WebRtcTarget {
+  /** Not origin-form, dot segments (`/v1/webrtc/..`), or not a resource name: answered 400 here, never routed on. */
+  malformed: boolean;
+  resource: string | undefined;
+  query: URLSearchParams;
+}
+
+/**
+ * Claims every target whose raw path is under /v1/webrtc, malformed ones included: deciding on a normalised path
+ * instead would let `/v1/webrtc/..` be claimed by one matcher and declined by the other, leaving it unanswered.
+ */
+export function webrtcTarget(rawUrl: string | undefined): WebRtcTarget | undefined {
+  const raw = rawUrl ?? '';
+  const rawPath = raw.split('?', 1)[0]!;
+  if (rawPath !== WEBRTC_PATH && !rawPath.startsWith(`${WEBRTC_PATH}/`)) return undefined;
+  const parsed = parseRequestTarget(raw);
+  if (parsed === undefined) return { malformed: true, resource: undefined, query: new URLSearchParams() };
+  const resource = parsed.pathname === WEBRTC_PATH ? undefined : parsed.pathname.slice(WEBRTC_PATH.length + 1);
+  return { malformed: resource !== undefined && !RESOURCE_SEGMENT.test(resource), resource, query: parsed.searchParams };
 }
 
 function parseOutputs(value: string | null): OutputKind[] {
@@ -80,7 +115,7 @@ function parseOutputs(value: string | null): OutputKind[] {
   const list = value.split(',').map((s) => s.trim());
   for (const kind of list) {
     if (!(OUTPUT_KINDS as readonly string[]).includes(kind)) {
-      throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `outputs: "${kind}" is not one of ${OUTPUT_KINDS.join(', ')}`);
+      throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `outputs: "${truncateForEcho(kind, 20)}" is not one of ${OUTPUT_KINDS.join(', ')}`);
     }
   }
   return list as OutputKind[];
@@ -95,11 +130,19 @@ function startOptions(params: URLSearchParams, outputs: OutputKind[]): Record<st
   return start;
 }
 
+/** Catalog error with a bounded message, whatever produced it. */
+function bounded(err: unknown): LivestemError {
+  const error = toLivestemError(err);
+  return error.message.length <= MAX_ERROR_MESSAGE_CHARS ? error : new LivestemError(error.code, truncateText(error.message, MAX_ERROR_MESSAGE_CHARS), { cause: error });
+}
+
 export class WebRtcGateway {
   readonly metrics: WebRtcMetrics;
   readonly #opts: WebRtcGatewayOptions;
   readonly #ice: IceOptions;
   readonly #streams = new Map<string, RtcStream>();
+  /** Resource secret → stream. Kept apart from `#streams` so the secret never needs to appear with the id. */
+  readonly #resources = new Map<string, RtcStream>();
 
   constructor(opts: WebRtcGatewayOptions) {
     this.#opts = opts;
@@ -111,6 +154,7 @@ export class WebRtcGateway {
     return this.#streams.size;
   }
 
+  /** By internal id. */
   stream(id: string): RtcStream | undefined {
     return this.#streams.get(id);
   }
@@ -120,10 +164,7 @@ export class WebRtcGateway {
     try {
       return await this.#offer(request);
     } catch (err) {
-      const error = toLivestemError(err);
-      this.metrics.signallingErrors.inc({ code: error.code });
-      if (error.code === 'LIVESTEM_ERR_INTERNAL') this.#opts.log.error('webrtc offer failed', { err });
-      throw error;
+      throw this.#failed(err);
     }
   }
 
@@ -142,18 +183,26 @@ export class WebRtcGateway {
       const parsed = webrtcOfferMessageSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `invalid webrtc-offer at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown'}`);
+        throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `invalid webrtc-offer at "${truncateForEcho(issue?.path.join('.') ?? '', 30)}": ${truncateForEcho(issue?.message ?? 'unknown', 100)}`);
       }
       const msg = parsed.data;
       const params = new URLSearchParams();
       if (msg.model !== undefined) params.set('model', msg.model);
       if (msg.outputs !== undefined) params.set('outputs', msg.outputs.join(','));
       if (msg.vocalGain !== undefined) params.set('vocalGain', String(msg.vocalGain));
-      const answer = await this.offer({ sdp: msg.sdp, params, authorization: undefined, origin: undefined, remoteAddress, preauthorized: true });
+      const answer = await this.#offer({ sdp: msg.sdp, params, authorization: undefined, origin: undefined, remoteAddress, preauthorized: true });
       return { type: 'webrtc-answer', sdp: answer.sdp, resource: answer.location, outputMids: answer.outputMids };
     } catch (err) {
-      return errorMessage(toLivestemError(err));
+      return errorMessage(this.#failed(err));
     }
+  }
+
+  /** Every signalling failure passes here once: bounded, counted, internal ones logged. */
+  #failed(err: unknown): LivestemError {
+    const error = bounded(err);
+    this.metrics.signallingErrors.inc({ code: error.code });
+    if (error.code === 'LIVESTEM_ERR_INTERNAL') this.#opts.log.error('webrtc offer failed', { err });
+    return error;
   }
 
   async #offer(request: OfferRequest): Promise<OfferAnswer> {
@@ -163,11 +212,13 @@ export class WebRtcGateway {
         authorization: request.authorization,
         queryToken: request.params.get('token') ?? undefined,
       });
-      if (!access.ok) throw new LivestemError(access.code, access.detail);
+      if (!access.ok) throw new LivestemError(access.code, truncateForEcho(access.detail, 100));
     }
     const outputs = parseOutputs(request.params.get('outputs'));
+    // Limits, BUNDLE and fingerprint first: nothing below runs for an offer that fails them.
     const offer = inspectOffer(request.sdp, outputs.length);
 
+    const resource = randomBytes(RESOURCE_BYTES).toString('base64url');
     const stream = new RtcStream({
       remoteAddress: request.remoteAddress,
       metrics: this.metrics,
@@ -175,7 +226,10 @@ export class WebRtcGateway {
       stallTimeoutMs: this.#opts.stallTimeoutMs ?? 5000,
       mediaStartTimeoutMs: this.#opts.mediaStartTimeoutMs ?? 15_000,
       statsIntervalMs: this.#opts.statsIntervalMs ?? 1000,
-      onEnded: (s) => this.#streams.delete(s.id),
+      onEnded: (s) => {
+        this.#streams.delete(s.id);
+        this.#resources.delete(resource);
+      },
     });
     this.#opts.openSession(stream);
     await stream.start(startOptions(request.params, outputs));
@@ -184,11 +238,13 @@ export class WebRtcGateway {
       ingest = await OpusIngest.create();
       const peer = await answerOffer(request.sdp, offer, outputs, this.#ice);
       this.#streams.set(stream.id, stream);
+      this.#resources.set(resource, stream);
       stream.attach(peer, ingest);
+      this.#opts.log.info('webrtc offer answered', { streamId: stream.id, remoteAddress: request.remoteAddress, outputs });
       return {
         id: stream.id,
         sdp: peer.answerSdp,
-        location: `${WEBRTC_PATH}/${stream.id}`,
+        location: `${WEBRTC_PATH}/${resource}`,
         outputMids: Object.fromEntries(peer.outputMids),
       };
     } catch (err) {
@@ -198,9 +254,9 @@ export class WebRtcGateway {
     }
   }
 
-  /** Ends one stream (DELETE). Returns false when no such stream is live. */
-  delete(id: string): boolean {
-    const stream = this.#streams.get(id);
+  /** Ends one stream (DELETE) by its resource secret (the last segment of the Location). False when none is live. */
+  delete(resource: string): boolean {
+    const stream = this.#resources.get(resource);
     if (stream === undefined) return false;
     stream.end('deleted');
     return true;
@@ -213,86 +269,129 @@ export class WebRtcGateway {
     await Promise.all(streams.map((s) => s.ended));
   }
 
-  /** HTTP routes under /v1/webrtc. Returns false for other paths so the caller can route them. */
+  /** HTTP routes under /v1/webrtc. Returns false for other paths so the caller can route them; never rejects. */
   async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WEBRTC_PATH && !url.pathname.startsWith(`${WEBRTC_PATH}/`)) return false;
+    const target = webrtcTarget(req.url);
+    if (target === undefined) return false;
     try {
+      if (target.malformed) {
+        throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', `malformed request target: use ${WEBRTC_PATH} or ${WEBRTC_PATH}/<resource>`);
+      }
+      if (target.resource === undefined && req.method === 'POST') {
+        await this.#post(req, res, target.query);
+        return true;
+      }
+      this.#checkOrigin(req);
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, corsHeaders(req)).end();
-      } else if (url.pathname === WEBRTC_PATH && req.method === 'POST') {
-        await this.#post(req, res, url);
-      } else if (url.pathname.startsWith(`${WEBRTC_PATH}/`) && req.method === 'DELETE') {
-        const found = this.delete(url.pathname.slice(WEBRTC_PATH.length + 1));
-        if (!found) throw new LivestemError('LIVESTEM_ERR_UNKNOWN_SESSION', 'no live WebRTC stream with this id');
-        res.writeHead(200, corsHeaders(req)).end();
+        res.writeHead(204, this.#headers(req)).end();
+      } else if (target.resource !== undefined && req.method === 'DELETE') {
+        if (!this.delete(target.resource)) throw new LivestemError('LIVESTEM_ERR_UNKNOWN_SESSION', 'no live WebRTC stream at this resource');
+        res.writeHead(200, this.#headers(req)).end();
       } else {
-        throw new LivestemError('LIVESTEM_ERR_NOT_FOUND', `${req.method} ${url.pathname}: use POST ${WEBRTC_PATH} or DELETE ${WEBRTC_PATH}/<id>`);
+        throw new LivestemError('LIVESTEM_ERR_NOT_FOUND', `${truncateForEcho(req.method ?? '', 10)} on this path: use POST ${WEBRTC_PATH} or DELETE ${WEBRTC_PATH}/<resource>`);
       }
     } catch (err) {
-      sendError(req, res, toLivestemError(err));
+      const error = bounded(err);
+      if (res.headersSent) {
+        res.destroy(error);
+      } else {
+        const challenge = error.code === 'LIVESTEM_ERR_UNAUTHORIZED' ? { 'www-authenticate': 'Bearer realm="livestem"' } : {};
+        res.writeHead(error.httpStatus, { ...this.#headers(req), ...challenge, 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: error.code, message: error.message, retryable: error.retryable } }));
+      }
     }
     return true;
   }
 
-  async #post(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/sdp') {
-      req.resume();
-      throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_FORMAT', `Content-Type must be application/sdp (got "${type || 'none'}")`);
+  /** First on every route, so that a disallowed page gets neither CORS headers nor any other answer. */
+  #checkOrigin(req: IncomingMessage): void {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.#opts.access.checkOrigin(origin).ok) {
+      throw new LivestemError('LIVESTEM_ERR_ORIGIN_NOT_ALLOWED', `Origin ${truncateForEcho(origin)} is not allowed`);
     }
-    const sdp = await readBody(req, MAX_OFFER_BYTES);
-    const answer = await this.offer({
-      sdp,
-      params: url.searchParams,
-      authorization: req.headers.authorization,
-      origin: req.headers.origin,
-      remoteAddress: req.socket.remoteAddress ?? 'unknown',
-    });
-    res.writeHead(201, {
-      ...corsHeaders(req),
-      'content-type': 'application/sdp',
-      location: answer.location,
-      'x-livestem-output-mids': JSON.stringify(answer.outputMids),
-    });
-    res.end(answer.sdp);
+  }
+
+  /** Origin and credentials, then headers, then the body (bounded in size and time), then the offer. */
+  async #post(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    try {
+      this.#checkOrigin(req);
+      const access = this.#opts.access.checkStream({
+        origin: req.headers.origin,
+        authorization: req.headers.authorization,
+        queryToken: query.get('token') ?? undefined,
+      });
+      if (!access.ok) throw new LivestemError(access.code, truncateForEcho(access.detail, 100));
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/sdp') {
+        throw new LivestemError('LIVESTEM_ERR_UNSUPPORTED_FORMAT', `Content-Type must be application/sdp (got "${truncateForEcho(type, 40) || 'none'}")`);
+      }
+      const declaredBytes = Number(req.headers['content-length'] ?? 0);
+      if (declaredBytes > OFFER_LIMITS.maxBytes) {
+        throw new LivestemError('LIVESTEM_ERR_PAYLOAD_TOO_LARGE', `SDP offer is ${declaredBytes} bytes; the limit is ${OFFER_LIMITS.maxBytes} bytes`);
+      }
+      const sdp = await readBody(req, OFFER_LIMITS.maxBytes, this.#opts.bodyTimeoutMs ?? 10_000);
+      const answer = await this.#offer({
+        sdp,
+        params: query,
+        authorization: req.headers.authorization,
+        origin: req.headers.origin,
+        remoteAddress: req.socket.remoteAddress ?? 'unknown',
+        preauthorized: true,
+      });
+      res.writeHead(201, {
+        ...this.#headers(req),
+        'content-type': 'application/sdp',
+        location: answer.location,
+        'x-livestem-output-mids': JSON.stringify(answer.outputMids),
+      });
+      res.end(answer.sdp);
+    } catch (err) {
+      throw this.#failed(err);
+    }
+  }
+
+  /** CORS for allowed origins only; `connection: close` while a request body is unread, so it is never read. */
+  #headers(req: IncomingMessage): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (bodyUnread(req)) headers['connection'] = 'close';
+    const origin = req.headers.origin;
+    if (origin === undefined || !this.#opts.access.checkOrigin(origin).ok) return headers;
+    return {
+      ...headers,
+      'access-control-allow-origin': origin,
+      vary: 'Origin',
+      'access-control-allow-methods': 'POST, DELETE, OPTIONS',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-expose-headers': 'location, x-livestem-output-mids',
+    };
   }
 }
 
-function corsHeaders(req: IncomingMessage): Record<string, string> {
-  if (req.headers.origin === undefined) return {};
-  return {
-    'access-control-allow-origin': req.headers.origin,
-    'access-control-allow-methods': 'POST, DELETE, OPTIONS',
-    'access-control-allow-headers': 'authorization, content-type',
-    'access-control-expose-headers': 'location, x-livestem-output-mids',
-  };
+function bodyUnread(req: IncomingMessage): boolean {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return hasBody && !req.readableEnded;
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, error: LivestemError): void {
-  const status = ERROR_CATALOG[error.code].httpStatus;
-  if (res.headersSent) {
-    res.destroy(error);
-    return;
-  }
-  res.writeHead(status, { ...corsHeaders(req), 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: { code: error.code, message: error.message, retryable: error.retryable } }));
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+/** The body as UTF-8, or a catalog error once it passes `maxBytes`, takes longer than `timeoutMs` or is cut off. */
+function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(new LivestemError('LIVESTEM_ERR_PAYLOAD_TOO_LARGE', `SDP offer over ${maxBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
+    let bytes = 0;
+    const settle = (error?: LivestemError): void => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onCut).off('close', onCut);
+      if (error === undefined) return resolve(Buffer.concat(parts).toString('utf8'));
+      req.pause(); // the error response carries `connection: close`: the rest is never read
+      reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) settle(new LivestemError('LIVESTEM_ERR_PAYLOAD_TOO_LARGE', `SDP offer is over the limit of ${maxBytes} bytes`));
+      else parts.push(chunk);
+    };
+    const onEnd = (): void => settle();
+    const onCut = (): void => settle(new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', 'request body ended before it was complete'));
+    const timer = setTimeout(() => settle(new LivestemError('LIVESTEM_ERR_IDLE_TIMEOUT', `SDP offer body not received within ${timeoutMs} ms`)), timeoutMs);
+    req.on('data', onData).on('end', onEnd).on('error', onCut).on('close', onCut);
   });
 }

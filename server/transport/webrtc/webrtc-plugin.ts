@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext, ServerPlugin } from '../../server.ts';
 import type { IceOptions } from './rtc-peer.ts';
-import { WEBRTC_PATH, WebRtcGateway, type WebRtcGatewayOptions } from './webrtc-gateway.ts';
+import { WebRtcGateway, webrtcTarget, type WebRtcGatewayOptions } from './webrtc-gateway.ts';
 
 export type WebRtcPluginOptions = Omit<WebRtcGatewayOptions, 'openSession' | 'access' | 'metrics' | 'log'> & {
   /** Receives the gateway once mounted (tests, admin). */
@@ -56,10 +56,20 @@ export function webrtcPlugin(options: WebRtcPluginOptions = {}): (ctx: ServerCon
     const inFlight = new Set<Promise<boolean>>();
     return {
       handle(req: IncomingMessage, res: ServerResponse): boolean {
-        const path = (req.url ?? '/').split('?')[0]!;
-        if (path !== WEBRTC_PATH && !path.startsWith(`${WEBRTC_PATH}/`)) return false;
-        // handleHttp answers every failure itself (catalog error body); the promise is kept so close() can await it.
-        const handling = gateway.handleHttp(req, res).finally(() => inFlight.delete(handling));
+        // The gateway's own matcher: a different notion of "our path" would leave claimed requests unanswered.
+        if (webrtcTarget(req.url) === undefined) return false;
+        // handleHttp answers every failure itself (catalog error body) and never rejects; the catch is a last resort
+        // against an unhandled rejection. The promise is kept so close() can await it.
+        const handling = gateway
+          .handleHttp(req, res)
+          .then(
+            () => true,
+            () => {
+              res.destroy();
+              return true;
+            },
+          )
+          .finally(() => inFlight.delete(handling));
         inFlight.add(handling);
         return true;
       },
