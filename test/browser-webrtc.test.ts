@@ -158,6 +158,18 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
   const rec = (await page.evaluate(async (recordMs: number) => {
     const sdkUrl = '/sdk/livestem.js';
     const sdk = (await import(sdkUrl)) as typeof import('../client-sdk/src/index.ts');
+    // The SDK does not surface `input-dropped` (the server, fallen behind, dropped its oldest input): tap the events
+    // DataChannel for it, since VAD offsets skip the dropped input and would otherwise be placed wrongly in the song.
+    const drops: { at: number; samples: number; inputSampleOffset: number; totalSamples: number }[] = [];
+    const createDataChannel = RTCPeerConnection.prototype.createDataChannel;
+    RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<RTCPeerConnection['createDataChannel']>) {
+      const channel = createDataChannel.apply(this, args);
+      channel.addEventListener('message', (ev: MessageEvent) => {
+        const m = JSON.parse(String(ev.data)) as { type?: string; samples?: number; inputSampleOffset?: number; totalSamples?: number };
+        if (m.type === 'input-dropped') drops.push({ at: performance.now(), samples: m.samples ?? 0, inputSampleOffset: m.inputSampleOffset ?? 0, totalSamples: m.totalSamples ?? 0 });
+      });
+      return channel;
+    };
     const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     const sep = await sdk.separateMediaStream(mic, { url: location.origin, outputs: ['vocals', 'accompaniment'] });
     const ctx = new AudioContext({ sampleRate: 48000 });
@@ -176,7 +188,7 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
       return el;
     });
     const nodes = { input: analyser(mic), vocals: analyser(sep.vocals!), accompaniment: analyser(sep.accompaniment!) };
-    const out = { t: [] as number[], input: [] as number[], vocals: [] as number[], accompaniment: [] as number[], vad: [] as { at: number; sampleOffset: number; hopSamples: number; probs: number[]; transitions: { active: boolean; sampleOffset: number }[] }[], stats: 0, connectedAt: 0, packetsReceived: {} as Record<string, number>, jitterBufferMs: 0, rttMs: 0, serverStats: undefined as unknown };
+    const out = { t: [] as number[], input: [] as number[], vocals: [] as number[], accompaniment: [] as number[], vad: [] as { at: number; sampleOffset: number; hopSamples: number; probs: number[]; transitions: { active: boolean; sampleOffset: number }[] }[], stats: 0, connectedAt: 0, packetsReceived: {} as Record<string, number>, jitterBufferMs: 0, rttMs: 0, serverStats: undefined as unknown, drops };
     let lastStats: unknown;
     const connected = (): void => {
       if (sep.pc.connectionState === 'connected' && out.connectedAt === 0) out.connectedAt = performance.now();
@@ -223,11 +235,12 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
     return out;
   }, recordMs)) as PageRecording;
 
-  const serverStats = rec.serverStats as { processingLatencyMs: { mean: number; max: number }; lateFrames: number; frames: number; rtc: { packetsConcealed: number; underrunFrames: number; droppedFrames: number; pacerQueuedMs: number } } | undefined;
+  const serverStats = rec.serverStats as { processingLatencyMs: { mean: number; max: number }; lateFrames: number; frames: number; inputDroppedSamples: number; rtc: { packetsConcealed: number; underrunFrames: number; droppedFrames: number; pacerQueuedMs: number } } | undefined;
   t.comment(
     `measured: browser jitter buffer ${rec.jitterBufferMs.toFixed(0)} ms, ICE RTT ${rec.rttMs.toFixed(1)} ms; server hop processing mean ${serverStats?.processingLatencyMs.mean.toFixed(1)} ms ` +
       `(max ${serverStats?.processingLatencyMs.max.toFixed(0)} ms), late frames ${serverStats?.lateFrames}/${serverStats?.frames}; input packets concealed ${serverStats?.rtc.packetsConcealed}, ` +
-      `egress underruns ${serverStats?.rtc.underrunFrames}, dropped ${serverStats?.rtc.droppedFrames}, pacer queue ${serverStats?.rtc.pacerQueuedMs} ms; load average ${loadavg()[0]?.toFixed(1)}`,
+      `egress underruns ${serverStats?.rtc.underrunFrames}, dropped ${serverStats?.rtc.droppedFrames}, pacer queue ${serverStats?.rtc.pacerQueuedMs} ms; ` +
+      `input dropped by the server (engine behind) ${((serverStats?.inputDroppedSamples ?? 0) / RATE_HZ).toFixed(2)} s in ${rec.drops?.length ?? 0} input-dropped messages; load average ${loadavg()[0]?.toFixed(1)}`,
   );
   const packets = Object.values(rec.packetsReceived);
   t.equal(packets.length, 2, 'two inbound audio tracks');

@@ -10,7 +10,10 @@ import t, { type Test } from 'tap';
 import type * as ServerWire from '../server/protocol/messages.ts';
 import type * as SdkWire from '../client-sdk/src/wire.ts';
 import { connect, type ConnectOptions, type LivestemSession, type OutputChunk, type OutputKind, type ReconnectEvent, type ResumedEvent } from '../client-sdk/src/index.ts';
+import { InputOutbox } from '../client-sdk/src/outbox.ts';
+import { AudioSendPacer } from '../client-sdk/src/send-pacer.ts';
 import { exportTestModel, maxAbsDiffPlanar, randomSizes, startTestServer, testSong } from './helpers/server-harness.ts';
+import { mulberry32 } from './helpers/signals.ts';
 import { startFaultProxy, type Fault } from './helpers/ws-fault-proxy.ts';
 
 // ---- compile-time: the SDK declares exactly what the server sends ----
@@ -25,6 +28,76 @@ const wireTypesMatch: [
   Same<SdkWire.VadEvent, ServerWire.VadMessage>,
   Same<SdkWire.ServerMessage, ServerWire.ServerMessage>,
 ] = [true, true, true, true, true, true, true, true];
+
+t.test('outbox: what is taken, trimmed and resent is exactly what was written', async (t) => {
+  const rand = mulberry32(3);
+  const frameBytes = 8;
+  const box = new InputOutbox(frameBytes);
+  const written: number[] = [];
+  const sent: number[] = [];
+  const takeAll = (max: number): void => {
+    while (box.unsentFrames > 0) {
+      const bytes = box.take(1 + Math.floor(rand() * max));
+      for (let i = 0; i < bytes.byteLength; i += frameBytes) sent.push(bytes[i]! | (bytes[i + 1]! << 8));
+    }
+  };
+  for (let round = 0; round < 200; round++) {
+    const frames = 1 + Math.floor(rand() * (round % 50 === 0 ? 20000 : 300)); // now and then one over a block
+    const bytes = new Uint8Array(frames * frameBytes);
+    for (let f = 0; f < frames; f++) {
+      const v = (box.end + f) & 0xffff;
+      bytes[f * frameBytes] = v & 0xff;
+      bytes[f * frameBytes + 1] = v >> 8;
+    }
+    box.push(bytes);
+    written.push(frames);
+    takeAll(500);
+    box.trimBefore(box.sent - Math.floor(rand() * 1000));
+    if (round % 7 === 0) {
+      const from = box.start + Math.floor(rand() * (box.sent - box.start));
+      sent.length = from;
+      box.rewind(from);
+    }
+  }
+  takeAll(5000);
+  t.equal(box.end, written.reduce((a, b) => a + b, 0));
+  t.equal(sent.length, box.end, 'every frame sent once in the end (resends replaced what they repeat)');
+  t.ok(sent.every((v, i) => v === (i & 0xffff)), 'in order, bytes intact');
+  t.throws(() => box.rewind(box.start - 1), RangeError, 'cannot resend what was trimmed');
+});
+
+t.test('pacer: a server that pauses reading and then reads in bursts never sees more than its limit', async (t) => {
+  const LIMIT = 200;
+  const rand = mulberry32(9);
+  const pacer = new AudioSendPacer(LIMIT, 0);
+  const inFlight: { end: number }[] = [];
+  let sentEnd = 0;
+  let serverTokens = LIMIT;
+  let violations = 0;
+  let readCount = 0;
+  let pausedUntil = 0;
+  for (let now = 0; now < 20_000; now++) {
+    // the client always has audio to send (a writer faster than real time)
+    while (pacer.check(now).kind === 'send') {
+      sentEnd += 10;
+      pacer.sent(sentEnd, now);
+      inFlight.push({ end: sentEnd });
+    }
+    serverTokens = Math.min(LIMIT, serverTokens + LIMIT / 1000);
+    if (now >= pausedUntil) {
+      // reads everything queued at once, then maybe pauses (backpressure) for up to 3 s
+      for (const m of inFlight.splice(0)) {
+        if (serverTokens < 1) violations++;
+        else serverTokens -= 1;
+        readCount++;
+        pacer.read(m.end); // output (or a pong) tells the client
+      }
+      if (rand() < 0.002) pausedUntil = now + Math.floor(rand() * 3000);
+    }
+  }
+  t.equal(violations, 0, `no message over the server's budget (${readCount} read in 20 s)`);
+  t.ok(readCount > 20 * (LIMIT / 2) * 0.5, 'at least half the sustained rate (limit / 2) despite the pauses');
+});
 
 const RATE = 44100;
 const KINDS: OutputKind[] = ['vocals', 'accompaniment'];
@@ -41,6 +114,8 @@ interface Run {
   resumed: ResumedEvent[];
   reconnects: ReconnectEvent[];
   disconnects: number;
+  /** Every VAD hop delivered, as "offset:prob". */
+  vad: string[];
   inputSamples: number;
   doneInputSamples: number;
 }
@@ -54,7 +129,7 @@ async function runSong(
 ): Promise<Run> {
   const length = song[0]!.length;
   const session = await connect({ sampleRate: RATE, channels: song.length as 1 | 2, format: 'f32le', outputs: KINDS, ...opts });
-  const run: Run = { output: {}, problems: [], sessionIds: new Set([session.ready.sessionId]), resumed: [], reconnects: [], disconnects: 0, inputSamples: 0, doneInputSamples: 0 };
+  const run: Run = { output: {}, problems: [], sessionIds: new Set([session.ready.sessionId]), resumed: [], reconnects: [], disconnects: 0, vad: [], inputSamples: 0, doneInputSamples: 0 };
   const ends = new Map<string, number>();
   for (const kind of KINDS) run.output[kind] = song.map(() => new Float32Array(length));
   session.on('output', (c: OutputChunk) => {
@@ -75,6 +150,7 @@ async function runSong(
     run.sessionIds.add(ev.ready.sessionId);
   });
   session.on('disconnect', () => run.disconnects++);
+  session.on('vad', (v) => v.probs.forEach((p, i) => run.vad.push(`${Math.round(v.sampleOffset + i * v.hopSamples)}:${p}`)));
   for (let pos = 0, k = 0; pos < length; k++) {
     const end = Math.min(length, pos + sizes[k % sizes.length]!);
     await session.write(song.map((ch) => ch.subarray(pos, end)));
@@ -104,6 +180,7 @@ function expectIdentical(t: Test, run: Run, label: string): void {
     const diff = maxAbsDiffPlanar(run.output[kind]!, reference.output[kind]!);
     t.ok(diff <= 1e-6, `${label}: ${kind} equals the uninterrupted run (max |diff| ${diff.toExponential(2)})`);
   }
+  t.same(run.vad, reference.vad, `${label}: the same VAD hops, none repeated or missing (${run.vad.length})`);
 }
 
 for (const drops of [1, 2]) {

@@ -152,7 +152,7 @@ t.test('typed errors mirror the server codes', async (t) => {
 });
 
 /** A session whose sockets the test can terminate (a network drop: close 1006, no error message). */
-async function droppable(reconnect: ConnectOptions['reconnect']): Promise<{ session: LivestemSession; sockets: WebSocket[]; chunks: OutputChunk[] }> {
+async function droppable(reconnect: NonNullable<ConnectOptions['reconnect']>): Promise<{ session: LivestemSession; sockets: WebSocket[]; chunks: OutputChunk[] }> {
   const sockets: WebSocket[] = [];
   const session = await connect({
     url,
@@ -169,6 +169,11 @@ async function droppable(reconnect: ConnectOptions['reconnect']): Promise<{ sess
   const chunks: OutputChunk[] = [];
   session.on('accompaniment', (c) => chunks.push(c));
   return { session, sockets, chunks };
+}
+
+async function outputReaches(chunks: OutputChunk[], samples: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (chunks.reduce((n, c) => n + c.samples[0]!.length, 0) < samples && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
 function contiguousFrom0(chunks: OutputChunk[]): boolean {
@@ -204,6 +209,7 @@ t.test('reconnect with resume off: a new session continues the caller timeline f
   const { session, sockets, chunks } = await droppable({ resume: false, attempts: 3, delayMs: 50 });
   const firstId = session.ready.sessionId;
   await session.write([new Float32Array(9600).fill(0.1)]);
+  await outputReaches(chunks, 4800); // so the new session starts mid-stream
   const reconnected = new Promise<ReconnectEvent>((resolve, reject) => {
     session.once('reconnect', resolve);
     session.once('close', (ev) => reject(ev.error ?? new Error(`closed ${ev.code}`)));
@@ -211,7 +217,7 @@ t.test('reconnect with resume off: a new session continues the caller timeline f
   sockets[0]!.terminate();
   const ev = await reconnected;
   t.not(session.ready.sessionId, firstId, 'a new server session');
-  t.ok(ev.outputOffsetBase >= 0 && ev.outputOffsetBase <= 9600, `new session output starts at caller offset ${ev.outputOffsetBase}`);
+  t.ok(ev.outputOffsetBase >= 4800 && ev.outputOffsetBase <= 9600, `new session output starts at caller offset ${ev.outputOffsetBase}`);
   t.equal(ev.inputSampleOffset, ev.outputOffsetBase, 'input restarts where the caller\'s output continues (same rate)');
   t.match(ev.reason.message, /resume is off/);
   await session.write([new Float32Array(4800).fill(0.1)]);

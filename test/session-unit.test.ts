@@ -257,27 +257,59 @@ t.test('finite but huge f32 samples are clamped and counted; output stays finite
   t.equal(vocals[1]![5], -32, 'clamped to -32');
 });
 
-t.test('rate limits: a control flood and an audio-message flood fail that session with RATE_LIMITED (4429)', async (t) => {
+t.test('rate limits: over the rate reading pauses until the bucket refills; a flood beyond that is RATE_LIMITED (4429)', async (t) => {
   const { registry, timers } = setup({ maxControlMessagesPerSecond: 20, maxAudioMessagesPerSecond: 50 });
   const conn = new FakeConnection();
   registry.open(conn);
   conn.handler!.onText(JSON.stringify(start));
   for (let i = 0; i < 19; i++) conn.handler!.onText('{"type":"ping"}');
   t.equal(conn.closed, undefined, 'a burst of one second worth (start + 19 pings) is fine');
+  t.notOk(conn.paused, 'and reading goes on');
   timers.advance(500);
   for (let i = 0; i < 10; i++) conn.handler!.onText('{"type":"ping"}');
-  t.equal(conn.closed, undefined, 'the bucket refills at the sustained rate');
-  for (let i = 0; i < 5; i++) conn.handler!.onText('{"type":"ping"}');
-  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /20 control messages per second/ });
+  t.notOk(conn.paused, 'the bucket refills at the sustained rate');
+  conn.handler!.onText('{"type":"ping"}');
+  t.ok(conn.paused, 'over the rate: reading pauses (messages already read are still answered)');
+  timers.advance(60);
+  t.notOk(conn.paused, 'and resumes once the bucket has refilled');
+  for (let i = 0; i < 40 && !conn.closed; i++) conn.handler!.onText('{"type":"ping"}');
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /20 control messages per second/ }, 'a second worth more while paused is a flood');
   t.same(conn.closed, { code: 4429, reason: 'LIVESTEM_ERR_RATE_LIMITED' });
-  const pongs = conn.texts.filter((m) => m['type'] === 'pong').length;
-  t.equal(pongs, 29, 'nothing beyond the limit was answered');
 
   const audio = new FakeConnection();
   registry.open(audio);
   audio.handler!.onText(JSON.stringify(start));
-  for (let i = 0; i < 60; i++) audio.handler!.onBinary(encodePcm([new Float32Array(1), new Float32Array(1)], 'f32le'));
+  for (let i = 0; i < 120; i++) audio.handler!.onBinary(encodePcm([new Float32Array(1), new Float32Array(1)], 'f32le'));
   t.match(audio.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /50 audio messages per second/ });
+});
+
+t.test('a backlog read at once after the server paused reading is throttled, not failed', async (t) => {
+  const { registry, timers } = setup({ maxAudioMessagesPerSecond: 100, maxBufferedInputMs: 20_000 });
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify(start));
+  const frame = encodePcm([new Float32Array(160), new Float32Array(160)], 'f32le'); // 10 ms
+  // A client sending 43 messages/s whose socket was not read for 20 s: 860 messages wait in the kernel and arrive
+  // as fast as the server reads, 40 per read (a 64 KiB chunk), while the client keeps sending.
+  let backlog = 860;
+  let elapsedMs = 0;
+  let reads = 0;
+  // Caught up = no more waiting than one 50 ms step's worth of new messages.
+  while (backlog > 5 && elapsedMs < 60_000 && !conn.closed) {
+    if (!conn.paused) {
+      const n = Math.min(40, Math.floor(backlog));
+      for (let i = 0; i < n; i++) conn.handler!.onBinary(frame);
+      backlog -= n;
+      reads++;
+    }
+    timers.advance(50);
+    elapsedMs += 50;
+    backlog += 43 * 0.05;
+    for (let i = 0; i < 5; i++) await settle();
+  }
+  t.equal(conn.json('error'), undefined, 'no error');
+  t.ok(backlog <= 5, `the backlog drained in ${elapsedMs} ms over ${reads} reads`);
+  t.ok(elapsedMs > 5000, 'at no more than the message rate');
 });
 
 t.test('a client that never reads cannot grow the send queue with control replies: paused, then SLOW_CONSUMER', async (t) => {

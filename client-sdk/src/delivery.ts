@@ -49,7 +49,7 @@ export class OutputDelivery {
     const delivered = this.#delivered.get(chunk.kind) ?? offset;
     const cut = Math.max(0, delivered - offset);
     if (cut >= count && count > 0) return undefined;
-    this.#delivered.set(chunk.kind, offset + count);
+    this.#delivered.set(chunk.kind, Math.max(delivered, offset + count));
     if (cut === 0) return { ...chunk, sampleOffset: offset };
     return { ...chunk, sampleOffset: offset + cut, samples: chunk.samples.map((ch) => ch.subarray(cut)) };
   }

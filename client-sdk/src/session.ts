@@ -3,18 +3,16 @@
  * `ready`; then `write()` sends audio, outputs arrive as events / async iterators with sample offsets aligned to input
  * time, and `end()` resolves with the server's `done` once every output sample has arrived.
  *
- * Input goes through an outbox (outbox.ts): sent audio is kept until output proves the server had it, which bounds
- * what is in flight to `limits.maxBufferedInputMs` of input (so the server never overruns, and never has to replay
- * more than it retains) and lets a resumed connection send again exactly what the server missed. Message count is
- * paced by send-pacer.ts; reconnecting is resume.ts; de-duplicating output across reconnects is delivery.ts.
+ * Input goes through an outbox (outbox.ts, sent by input-sender.ts): sent audio is kept until output proves the
+ * server had it, so a resumed connection sends again exactly what the server missed. Reconnecting is resume.ts;
+ * de-duplicating output across reconnects is delivery.ts.
  */
 import { LivestemClientError } from './errors.ts';
 import { TypedEvents } from './events.ts';
 import { OutputDelivery } from './delivery.ts';
 import { errorFromMessage, isCloseMarker, openStart, type Opened, type StartParams } from './handshake.ts';
-import { InputOutbox } from './outbox.ts';
+import { InputSender } from './input-sender.ts';
 import { recover, reconnectPolicy, type Recovery, type ReconnectPolicy } from './resume.ts';
-import { AudioSendPacer } from './send-pacer.ts';
 import type { CloseEvent, ConnectOptions, SessionEvents } from './session-events.ts';
 import { messageBytes, SOCKET_OPEN, type SocketLike } from './socket.ts';
 import { decodeOutputFrame, encodePcm, FrameError, type DoneEvent, type OutputChunk, type OutputKind, type ReadyMessage, type ResumedMessage, type ServerMessage, type StatsEvent } from './wire.ts';
@@ -24,13 +22,8 @@ export type { CloseEvent, ConnectOptions, DisconnectEvent, ReconnectEvent, Resum
 
 const DEFAULT_HIGH_WATER_MARK_BYTES = 256 * 1024;
 const DRAIN_POLL_MS = 10;
-const ACK_PING_PREFIX = 'livestem-sdk-ack-';
 
 type SessionState = 'open' | 'ending' | 'reconnecting' | 'closed';
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
 
 function readyOf(m: ResumedMessage): ReadyMessage {
   const { type: _resumed, inputSamples: _in, outputSampleOffset: _out, ...fields } = m;
@@ -45,18 +38,10 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   #socket: SocketLike | undefined;
   #ready: ReadyMessage;
   #state: SessionState = 'open';
-  #outbox: InputOutbox;
-  #pacer!: AudioSendPacer;
+  #sender: InputSender;
   #delivery: OutputDelivery;
   /** Caller-timeline input offset of the current server session's input sample 0. */
   #inputBase = 0;
-  /** Sent-but-unconfirmed input allowed (input samples), largest message, and the input step that maps to whole output samples. */
-  #windowFrames = 0;
-  #maxMessageFrames = 1;
-  #stepIn = 1;
-  #ackPing: { id: string; offset: number } | undefined;
-  #ackSeq = 0;
-  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingError: LivestemClientError | undefined;
   #doneReceived = false;
   #endRequested = false;
@@ -74,7 +59,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     this.#policy = reconnectPolicy(opts.reconnect);
     this.#params = { ...opts };
     this.#ready = opened.answer;
-    this.#outbox = new InputOutbox(((opts.format ?? 'f32le') === 's16le' ? 2 : 4) * opts.channels);
+    this.#sender = new InputSender(((opts.format ?? 'f32le') === 's16le' ? 2 : 4) * opts.channels);
     this.#delivery = new OutputDelivery(opened.answer.output.outputs);
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -94,7 +79,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
 
   /** Input samples (per channel) written so far, across reconnects. */
   get inputSamples(): number {
-    return this.#outbox.end;
+    return this.#sender.outbox.end;
   }
 
   /**
@@ -114,7 +99,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
       throw new LivestemClientError('LIVESTEM_CLIENT_BAD_ARGUMENT', 'channels have different lengths');
     }
     if (frames === 0) return;
-    this.#outbox.push(encodePcm(planar, this.#opts.format ?? 'f32le'));
+    this.#sender.outbox.push(encodePcm(planar, this.#opts.format ?? 'f32le'));
     this.#pump();
     await this.#writable();
   }
@@ -122,9 +107,10 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   #overHighWater(): boolean {
     if (this.#state === 'closed') return false;
     if (this.#state === 'reconnecting') {
-      return this.#outbox.unsentFrames > ((this.#policy?.bufferInputMs ?? 0) * this.#opts.sampleRate) / 1000;
+      return this.#sender.outbox.unsentFrames > ((this.#policy?.bufferInputMs ?? 0) * this.#opts.sampleRate) / 1000;
     }
-    const queued = this.#outbox.unsentFrames * this.#outbox.frameBytes + (this.#socket?.bufferedAmount ?? 0);
+    const { unsentFrames, frameBytes } = this.#sender.outbox;
+    const queued = unsentFrames * frameBytes + (this.#socket?.bufferedAmount ?? 0);
     return queued > (this.#opts.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES);
   }
 
@@ -190,7 +176,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   }
 
   async #request<T extends ServerMessage['type']>(msg: Record<string, unknown>, answer: T): Promise<Extract<ServerMessage, { type: T }>> {
-    if (this.#state === 'reconnecting') await this.#recovery;
+    while (this.#state === 'reconnecting') await this.#recovery;
     const socket = this.#socket;
     if (this.#state === 'closed' || socket === undefined) throw new LivestemClientError('LIVESTEM_CLIENT_CLOSED', 'session is closed');
     return new Promise((resolve, reject) => {
@@ -214,47 +200,21 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
 
   // ---- input ----
 
-  /** Sends what the window, the message pacer and the socket allow; called whenever one of them may have moved. */
+  /** Sends what the bounds allow (input-sender.ts); `end` follows the last input. Called whenever a bound may have moved. */
   #pump(): void {
     const socket = this.#socket;
-    if ((this.#state !== 'open' && this.#state !== 'ending') || socket === undefined || socket.readyState !== SOCKET_OPEN) return;
-    while (this.#outbox.unsentFrames > 0) {
-      const room = this.#windowFrames - this.#outbox.inFlightFrames;
-      if (room <= 0) return; // output will confirm input and call us again
-      const verdict = this.#pacer.check(performance.now());
-      if (verdict.kind === 'wait-ack') return this.#sendAckPing(socket);
-      if (verdict.kind === 'wait-token') {
-        this.#pumpTimer ??= setTimeout(() => {
-          this.#pumpTimer = undefined;
-          this.#pump();
-        }, verdict.retryInMs);
-        return;
-      }
-      socket.send(this.#outbox.take(Math.min(room, this.#maxMessageFrames)));
-      this.#pacer.sent(this.#outbox.sent, performance.now());
-    }
-    if (this.#endRequested && !this.#endSent) {
+    if ((this.#state !== 'open' && this.#state !== 'ending') || socket === undefined) return;
+    const allSent = this.#sender.pump(socket, () => this.#pump());
+    if (allSent && this.#endRequested && !this.#endSent) {
       this.#endSent = true;
       socket.send(JSON.stringify({ type: 'end' }));
     }
   }
 
-  /** A `pong` proves the server read every message before its `ping`: used only when output cannot tell us. */
-  #sendAckPing(socket: SocketLike): void {
-    if (this.#ackPing !== undefined) return;
-    this.#ackPing = { id: `${ACK_PING_PREFIX}${++this.#ackSeq}`, offset: this.#outbox.sent };
-    socket.send(JSON.stringify({ type: 'ping', id: this.#ackPing.id }));
-  }
-
-  /** Output up to the delivered offsets proves the server read the input up to there. */
+  /** Delivered output proves what the server read, and which retained input a replacement session would need. */
   #confirmInput(): void {
-    const { input, output } = this.#ready;
-    const toInput = (outputOffset: number): number => Math.floor((outputOffset * input.sampleRateHz) / output.sampleRateHz);
-    const read = this.#inputBase + toInput(this.#delivery.resumeOffset);
-    this.#pacer.read(read);
-    // Keep input from where *every* kind was delivered, on a whole-output-sample step: a replacement session can start there.
-    const keepFrom = Math.min(read, toInput(this.#delivery.deliveredEnd), this.#outbox.sent);
-    this.#outbox.trimBefore(Math.floor(keepFrom / this.#stepIn) * this.#stepIn);
+    const s = this.#sender;
+    s.confirmed(this.#inputBase + s.toInput(this.#delivery.resumeOffset), s.toInput(this.#delivery.deliveredEnd));
   }
 
   // ---- socket ----
@@ -263,17 +223,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   #adopt(opened: Opened<ReadyMessage> | Opened<ResumedMessage>): void {
     const ready = opened.answer.type === 'resumed' ? readyOf(opened.answer) : opened.answer;
     this.#ready = ready;
-    const inRate = ready.input.sampleRateHz;
-    const outRate = ready.output.sampleRateHz;
-    const latencyIn = Math.ceil((ready.latency.samples * inRate) / outRate);
-    const hopIn = Math.ceil((ready.model.hopSamples * inRate) / ready.model.sampleRateHz);
-    // The server fails a message that arrives while maxBufferedInputMs waits, and replays at most resumeBufferMs
-    // (≥ maxBufferedInputMs): never more than that unconfirmed, but enough for output to start (liveness).
-    this.#windowFrames = Math.max(Math.floor((ready.limits.maxBufferedInputMs * inRate) / 1000), 2 * (latencyIn + hopIn));
-    this.#maxMessageFrames = Math.max(1, Math.min(Math.floor(ready.limits.maxMessageBytes / this.#outbox.frameBytes), Math.floor(this.#windowFrames / 4)));
-    this.#stepIn = inRate / gcd(inRate, outRate);
-    this.#pacer = new AudioSendPacer(ready.limits.maxAudioMessagesPerSecond, performance.now());
-    this.#ackPing = undefined;
+    this.#sender.connected(ready, performance.now());
     const { socket } = opened;
     this.#socket = socket;
     socket.onmessage = (ev) => this.#onMessage(socket, ev.data);
@@ -337,11 +287,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
         this.#delivery.configured(msg.outputs, msg.sampleOffset);
         return;
       case 'pong':
-        if (this.#ackPing !== undefined && msg.id === this.#ackPing.id) {
-          this.#pacer.read(this.#ackPing.offset);
-          this.#ackPing = undefined;
-          this.#pump();
-        }
+        if (this.#sender.pong(msg.id)) this.#pump();
         return;
       case 'input-dropped':
         this.emit('inputDropped', msg);
@@ -358,8 +304,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   #onClose(socket: SocketLike, code: number, reason: string): void {
     if (socket !== this.#socket) return;
     this.#socket = undefined;
-    clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
+    this.#sender.stop();
     if (this.#state === 'closed' || this.#doneReceived) return this.#finish({ code, reason });
     if (this.#pendingError !== undefined) return this.#finish({ code, reason, error: this.#pendingError });
     const why = this.#endSent ? 'after end (the server ends such a session)' : code === 4000 ? '(resumed by another connection)' : '';
@@ -375,7 +320,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     if (this.#finished) return;
     this.#finished = true;
     this.#state = 'closed';
-    clearTimeout(this.#pumpTimer);
+    this.#sender.stop();
     this.#failWaiters(ev.error ?? new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `closed (code ${ev.code})`));
     this.emit('close', ev);
     this.endIterators();
@@ -396,8 +341,9 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
       startParams: () => this.#params,
       acceptResumed: (m) => {
         const has = this.#inputBase + m.inputSamples;
-        if (m.sessionId === ready.sessionId && has >= this.#outbox.start && has <= this.#outbox.sent) return undefined;
-        return new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', `resumed with input ${has}, retained [${this.#outbox.start}, ${this.#outbox.sent})`);
+        const { start, sent } = this.#sender.outbox;
+        if (m.sessionId === ready.sessionId && has >= start && has <= sent) return undefined;
+        return new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', `resumed with input ${has}, retained [${start}, ${sent})`);
       },
       cancelled: () => this.#state === 'closed',
     });
@@ -418,8 +364,8 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     if (outcome.kind === 'resumed') {
       const m = outcome.opened.answer;
       const has = this.#inputBase + m.inputSamples;
-      const resentSamples = this.#outbox.sent - has;
-      this.#outbox.rewind(has);
+      const resentSamples = this.#sender.outbox.sent - has;
+      this.#sender.outbox.rewind(has);
       this.#delivery.resumed(m.output.outputs, m.outputSampleOffset);
       this.#adopt(outcome.opened);
       this.emit('resumed', { ready: this.#ready, resumed: m, resentSamples, attempts: outcome.attempts, downtimeMs });
@@ -427,10 +373,10 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     }
     const next = outcome.opened.answer;
     // Retained input restarts on a whole-output-sample step, so the new offsets are exact (no rounding).
-    const inputSampleOffset = this.#outbox.start;
+    const inputSampleOffset = this.#sender.outbox.start;
     const outputOffsetBase = (inputSampleOffset * next.output.sampleRateHz) / next.input.sampleRateHz;
     this.#inputBase = inputSampleOffset;
-    this.#outbox.rewind(inputSampleOffset);
+    this.#sender.outbox.rewind(inputSampleOffset);
     this.#delivery.newSession(next.output.outputs, outputOffsetBase);
     this.#adopt(outcome.opened);
     this.emit('reconnect', { ready: next, outputOffsetBase, inputSampleOffset, reason: outcome.refusal, attempts: outcome.attempts, downtimeMs });

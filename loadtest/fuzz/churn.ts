@@ -20,6 +20,8 @@ export interface ChurnOptions {
   env?: ServerEnv;
   /** Another checkout's server/main.ts (compare memory behaviour across commits). */
   serverMain?: string | undefined;
+  /** Also sample right after each round, while cut sessions are still detached (held for resume). */
+  measureHeld?: boolean;
   log?: (line: string) => void;
 }
 
@@ -33,6 +35,10 @@ export interface MemorySample {
   externalMB: number;
   arrayBuffersMB: number;
   mallocedMB: number;
+  /** Resident part of the V8 heap; RSS minus this minus external is native memory (allocator, ONNX Runtime). */
+  v8PhysicalMB: number;
+  rssAnonMB: number;
+  rssFileMB: number;
   collected: boolean;
 }
 
@@ -81,6 +87,9 @@ function toSample(label: string, sessionsSoFar: number, sessionsHeld: number, m:
     externalMB: mb(m.externalBytes),
     arrayBuffersMB: mb(m.arrayBuffersBytes),
     mallocedMB: mb(m.mallocedBytes),
+    v8PhysicalMB: mb(m.v8PhysicalBytes),
+    rssAnonMB: mb(m.rssAnonBytes),
+    rssFileMB: mb(m.rssFileBytes),
     collected: m.collected,
   };
 }
@@ -182,7 +191,10 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSummary> {
     await sleep(300); // let closed sockets and finished ORT runs release their buffers before the GC
     const s = toSample(label, sessionsSoFar, await heldSessions(server.httpUrl), await server.memory());
     if (settle) memory.push(s);
-    log(`churn: ${label.padEnd(14)} rss ${s.rssMB} MB, heapUsed ${s.heapUsedMB} MB, external ${s.externalMB} MB (arrayBuffers ${s.arrayBuffersMB} MB), ${s.sessionsHeld} sessions held`);
+    log(
+      `churn: ${label.padEnd(14)} rss ${s.rssMB} MB (anon ${s.rssAnonMB}, file ${s.rssFileMB}; V8 heap resident ${s.v8PhysicalMB}), ` +
+        `heapUsed ${s.heapUsedMB} MB, external ${s.externalMB} MB (arrayBuffers ${s.arrayBuffersMB} MB), ${s.sessionsHeld} sessions held`,
+    );
     return s;
   };
   const held: MemorySample[] = [];

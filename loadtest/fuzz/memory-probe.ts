@@ -3,6 +3,7 @@
  * process.memoryUsage() taken after a full GC, so the fuzzer and the churn check can watch the server's own memory
  * without any code in server/. Inert when the process has no IPC channel.
  */
+import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 
 export interface MemoryReply {
@@ -17,6 +18,20 @@ export interface MemoryReply {
   arrayBuffersBytes: number;
   /** V8 malloced memory (outside the JS heap, inside V8). */
   mallocedBytes: number;
+  /** Physical memory of the V8 heap (what of heapTotal is resident). */
+  v8PhysicalBytes: number;
+  /** From /proc/self/status (Linux; 0 elsewhere): anonymous vs file-backed resident memory. */
+  rssAnonBytes: number;
+  rssFileBytes: number;
+}
+
+function procStatusKb(field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 interface MemoryRequest {
@@ -45,6 +60,9 @@ if (process.send) {
       externalBytes: usage.external,
       arrayBuffersBytes: usage.arrayBuffers,
       mallocedBytes: getHeapStatistics().malloced_memory,
+      v8PhysicalBytes: getHeapStatistics().total_physical_size,
+      rssAnonBytes: procStatusKb('RssAnon') * 1024,
+      rssFileBytes: procStatusKb('RssFile') * 1024,
     };
     process.send?.(reply);
   });

@@ -120,10 +120,19 @@ export function floodNoReadCase(ctx: GenContext): WsCase {
   });
 }
 
-/** Streams audio as fast as TCP takes it and reads nothing until the end. */
+/**
+ * Streams audio as fast as TCP takes it and reads nothing until the end; or a client that goes silent (never sends
+ * start, or stops after it) and must be timed out by the server (start timeout 2 s / idle timeout 4 s in fuzz runs).
+ */
 export function slowReaderCase(ctx: GenContext): WsCase {
   const { rng } = ctx;
   const spec = validStart(rng, { outputFormat: 'f32le' });
+  if (rng.chance(0.3)) {
+    const afterStart = rng.chance(0.5);
+    const steps: WsStep[] = afterStart ? [json(spec.message, 'start'), { op: 'await', types: ['ready'], count: 1 }] : [];
+    steps.push({ op: 'await', types: ['error'], count: 1, timeoutMs: 15_000 });
+    return wsCase(ctx, 'slow-reader', afterStart ? 'silent after start' : 'silent before start', steps, [errorOutcome('LIVESTEM_ERR_IDLE_TIMEOUT')]);
+  }
   const steps: WsStep[] = [json(spec.message, 'start'), { op: 'await', types: ['ready'], count: 1 }, { op: 'pause' }];
   const chunk = Math.round(spec.inputRateHz / 50);
   const chunks = rng.int(50, 150);

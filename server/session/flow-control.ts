@@ -1,11 +1,12 @@
 /**
- * A session's backpressure on its transport: reading is paused while the input buffer is over half full or the
- * client's output queue is over a quarter of `maxSendBufferBytes`, and resumed when every reason has cleared. Every
+ * A session's backpressure on its transport: reading is paused while the input buffer is over half full, the
+ * client's output queue is over a quarter of `maxSendBufferBytes`, or the client is over its message rate, and
+ * resumed when every reason has cleared. Every
  * byte queued for the client counts; beyond the limit the client is a slow consumer.
  */
 import type { Connection } from './connection.ts';
 
-type PauseReason = 'input' | 'output';
+type PauseReason = 'input' | 'output' | 'rate';
 
 export class FlowControl {
   private readonly reasons = new Set<PauseReason>();

@@ -1,8 +1,10 @@
 /**
  * Per-connection message rate limits as token buckets (pure: the caller passes the clock). Each class of message
- * has its own bucket holding one second's worth of messages, so a client may burst up to its per-second limit and
- * sustain exactly that rate. The point is to bound how much work one connection can put on the event loop between two
- * hops of everyone else's audio; the limits are announced in `ready.limits`.
+ * has a bucket holding one second's worth, refilled at the per-second limit. An empty bucket does not fail the
+ * client at once: the server stops reading (like TCP backpressure) until the bucket has refilled, because messages a
+ * client sent while the server itself was not reading arrive as one burst when reading resumes. Messages keep
+ * arriving for a moment after reading stops (the rest of what was already read), so the bucket may go into debt by up
+ * to another second's worth; beyond that the client is flooding, and fails with RATE_LIMITED.
  */
 export type MessageClass = 'control' | 'audio';
 
@@ -10,6 +12,8 @@ export interface MessageRateLimits {
   maxControlMessagesPerSecond: number;
   maxAudioMessagesPerSecond: number;
 }
+
+export type RateVerdict = { kind: 'ok' } | { kind: 'throttle'; resumeAfterMs: number } | { kind: 'exceeded' };
 
 class TokenBucket {
   private tokens: number;
@@ -19,12 +23,13 @@ class TokenBucket {
     this.tokens = perSecond;
   }
 
-  take(nowMs: number): boolean {
+  take(nowMs: number): RateVerdict {
     if (this.lastMs !== undefined) this.tokens = Math.min(this.perSecond, this.tokens + ((nowMs - this.lastMs) * this.perSecond) / 1000);
     this.lastMs = nowMs;
-    if (this.tokens < 1) return false;
     this.tokens -= 1;
-    return true;
+    if (this.tokens >= 0) return { kind: 'ok' };
+    if (this.tokens < -this.perSecond) return { kind: 'exceeded' };
+    return { kind: 'throttle', resumeAfterMs: Math.ceil((-this.tokens * 1000) / this.perSecond) };
   }
 }
 
@@ -35,8 +40,8 @@ export class MessageRateLimiter {
     this.buckets = { control: new TokenBucket(limits.maxControlMessagesPerSecond), audio: new TokenBucket(limits.maxAudioMessagesPerSecond) };
   }
 
-  /** Whether one more message of this class is within the limit at `nowMs` (it is counted when it is). */
-  admit(kind: MessageClass, nowMs: number): boolean {
+  /** Counts one message of this class at `nowMs` and says whether to process it, stop reading for a while, or fail. */
+  admit(kind: MessageClass, nowMs: number): RateVerdict {
     return this.buckets[kind].take(nowMs);
   }
 

@@ -44,6 +44,7 @@ export class Session implements ConnectionHandler {
   private resumeFrom = 0;
   private stopping: Promise<void> | undefined;
   private readonly rate: MessageRateLimiter;
+  private rateTimer: { cancel(): void } | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -80,7 +81,15 @@ export class Session implements ConnectionHandler {
   /** Checked before any parsing, so a flood costs one bucket update per message until the session fails. */
   private withinRate(kind: MessageClass): boolean {
     if (isTerminal(this.state)) return false;
-    if (this.rate.admit(kind, this.host.timers.now())) return true;
+    const verdict = this.rate.admit(kind, this.host.timers.now());
+    if (verdict.kind === 'throttle' && !this.rateTimer) {
+      this.flow.pause('rate');
+      this.rateTimer = this.host.timers.setTimeout(() => {
+        this.rateTimer = undefined;
+        this.flow.unpause('rate');
+      }, verdict.resumeAfterMs);
+    }
+    if (verdict.kind !== 'exceeded') return true;
     this.host.metrics.rateLimited.inc({ class: kind });
     this.failCode('LIVESTEM_ERR_RATE_LIMITED', `more than ${this.rate.limitOf(kind)} ${kind} messages per second`);
     return false;
@@ -269,6 +278,7 @@ export class Session implements ConnectionHandler {
   private release(outcome: string): void {
     this.idleTimer?.cancel();
     this.graceTimer?.cancel();
+    this.rateTimer?.cancel();
     const p = this.processor;
     if (p) {
       // Kept and awaited by settled(); stop() cannot reject (the loop's own errors end in failWith).

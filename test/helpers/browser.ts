@@ -119,6 +119,8 @@ export interface PageRecording {
   rttMs: number;
   /** The last stats event the server sent on the DataChannel. */
   serverStats: unknown;
+  /** `input-dropped` messages (the server fell behind and dropped its oldest input), tapped from the DataChannel. */
+  drops?: { at: number; samples: number; inputSampleOffset: number; totalSamples: number }[];
 }
 
 /**
@@ -335,7 +337,11 @@ export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEn
     sums.acc[l]! += 10 ** acc[g]!;
     sums.n[l]!++;
   }
-  // VAD: session offset o was captured at connectedAt + o/48 kHz (page time) → grid block → song block.
+  // VAD: offsets count processed input; input the server dropped (engine behind) is not counted, so hops after a drop
+  // were captured that much later. Session input offset i was captured at connectedAt + i/48 kHz (page time) → grid
+  // block → song block.
+  const drops = (rec.drops ?? []).map((d) => ({ at: d.inputSampleOffset - (d.totalSamples - d.samples), samples: d.samples }));
+  const inputOffset = (processed: number): number => drops.reduce((o, d) => (processed >= d.at ? o + d.samples : o), processed);
   let agree = 0;
   let hops = 0;
   let state = false;
@@ -344,7 +350,7 @@ export function alignSections(rec: PageRecording, labels10ms: Uint8Array, songEn
     v.probs.forEach((_, i) => {
       const offset = v.sampleOffset + i * v.hopSamples;
       for (const tr of v.transitions) if (tr.sampleOffset <= offset) state = tr.active;
-      const g = Math.round((rec.connectedAt + (offset / 48000) * 1000 - t0) / BLOCK_MS);
+      const g = Math.round((rec.connectedAt + (inputOffset(offset) / 48000) * 1000 - t0) / BLOCK_MS);
       const l = stableLabel(songBlock(g));
       if (l === undefined || g < 50) return;
       hops++;
