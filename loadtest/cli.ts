@@ -6,7 +6,7 @@
  * failed it, 1 on a usage or setup error.
  */
 import { parseArgs } from 'node:util';
-import { OUTPUT_KINDS, SAMPLE_FORMATS, type OutputKind, type SampleFormat } from '../server/protocol/messages.ts';
+import { OUTPUT_KINDS, SAMPLE_FORMATS, type OutputKind, type SampleFormat } from '../client-sdk/src/protocol/index.ts';
 import { connectSdk } from './clients/sdk-client.ts';
 import { connectWebRtc } from './clients/webrtc-client.ts';
 import { connectWebSocket } from './clients/ws-client.ts';

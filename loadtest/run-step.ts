@@ -5,7 +5,7 @@
  * generator can make figures pessimistic, never optimistic. Its own lag is reported alongside.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { OutputKind, SampleFormat } from '../server/protocol/messages.ts';
+import type { OutputKind, SampleFormat } from '../client-sdk/src/protocol/index.ts';
 import type { ClientAuth, Clock, Connector, LoadSession, TransportKind } from './clients/types.ts';
 import { LoadClientError } from './clients/types.ts';
 import { MetricsScraper } from './metrics/scraper.ts';

@@ -254,7 +254,6 @@ t.test('a song as the microphone, separated over WebRTC through the SDK', async 
   t.ok(rec.vad.length > 20, `VAD events arrived on the DataChannel (${rec.vad.length})`);
   t.ok(rec.stats > 3, `stats events arrived (${rec.stats})`);
 
-  if (process.env['LIVESTEM_DUMP']) (await import('node:fs')).writeFileSync(process.env['LIVESTEM_DUMP'], JSON.stringify({ rec, labels: Array.from(clip.labels10ms), envelope: clip.envelope }));
   const sections = alignSections(rec, clip.labels10ms, clip.envelope);
   const input = sections.input;
   const where = input.segments.map((s) => `${s.phaseSec.toFixed(2)} s` + (s.fromSec > 0 ? ` from ${s.fromSec.toFixed(2)} s` : '')).join(', ');

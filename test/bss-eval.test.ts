@@ -1,37 +1,77 @@
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import wavefile from 'wavefile';
 import { BSS_METRICS, bssEvalV4 } from '../training/eval/bss-eval.ts';
 import { limitedCorrelations } from '../training/eval/correlation.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../training/eval/linear-solve.ts';
 
-// The shared reference vectors live beside the repository (CI clones the repo with shared/ next to it).
-const VECTORS = fileURLToPath(new URL('../../shared/museval-vectors/', import.meta.url));
+// museval's reference vectors, in the repository (test/fixtures/museval/README.md: provenance, and why FLAC).
+const VECTORS = fileURLToPath(new URL('./fixtures/museval/', import.meta.url));
 const SOURCES = ['vocals', 'accompaniment'] as const;
+const CASES = ['leak', 'filtered', 'silent_start'] as const;
 
 interface Expected {
-  cases: Record<string, { metrics: Record<string, { frames: Record<string, (number | null)[]>; median: Record<string, number> }> }>;
+  cases: Record<string, { seconds: number; channels: number; sample_rate: number; metrics: Record<string, { frames: Record<string, (number | null)[]>; median: Record<string, number> }> }>;
 }
 
-/** 16-bit PCM read as int16 / 32768, exactly as the vectors were scored. */
-function readPcm16(path: string): Float32Array[] {
-  const wav = new wavefile.WaveFile(readFileSync(path));
-  const channels = wav.getSamples(false, Int16Array) as unknown as Int16Array[];
-  return channels.map((ch) => Float32Array.from(ch, (v) => v / 32768));
+/** sha256 of each fixture's PCM (s16le interleaved) = of the data chunk of the shared WAV it was made from. */
+const PCM_SHA256 = new Map(
+  readFileSync(`${VECTORS}pcm.sha256`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [hash, name] = line.split(/\s+/);
+      return [name!, hash!] as const;
+    }),
+);
+
+/** Rate, channels, bits and length from the FLAC STREAMINFO block (always first, right after "fLaC"). */
+function flacStreamInfo(file: Buffer): { sampleRateHz: number; channels: number; bits: number; samples: number } {
+  if (file.toString('latin1', 0, 4) !== 'fLaC' || (file[4]! & 0x7f) !== 0) throw new Error('not a FLAC file with STREAMINFO first');
+  const b = (i: number): number => file[8 + i]!;
+  return {
+    sampleRateHz: (b(10) << 12) | (b(11) << 4) | (b(12) >> 4),
+    channels: ((b(12) >> 1) & 7) + 1,
+    bits: (((b(12) & 1) << 4) | (b(13) >> 4)) + 1,
+    samples: (b(13) & 0x0f) * 2 ** 32 + file.readUInt32BE(8 + 14),
+  };
+}
+
+/**
+ * One fixture as planar int16 / 32768, exactly as the vectors were scored: decoded by ffmpeg (FLAC is lossless) and
+ * checked bit for bit against the shared WAV's samples (pcm.sha256) before use.
+ */
+function readFixture(name: string, want: { sample_rate: number; channels: number; seconds: number }): Float32Array[] {
+  const path = `${VECTORS}${name}.flac`;
+  const info = flacStreamInfo(readFileSync(path));
+  const expectInfo = { sampleRateHz: want.sample_rate, channels: want.channels, bits: 16, samples: Math.round(want.seconds * want.sample_rate) };
+  if (JSON.stringify(info) !== JSON.stringify(expectInfo)) throw new Error(`${name}.flac is ${JSON.stringify(info)}, expected ${JSON.stringify(expectInfo)}`);
+  let pcm: Buffer;
+  try {
+    pcm = execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', path, '-f', 's16le', '-c:a', 'pcm_s16le', '-'], { maxBuffer: 64 << 20 });
+  } catch (e) {
+    throw new Error(`decoding ${name}.flac needs ffmpeg (scripts/setup-system.sh installs it): ${(e as Error).message}`, { cause: e });
+  }
+  const hash = createHash('sha256').update(pcm).digest('hex');
+  if (hash !== PCM_SHA256.get(name)) throw new Error(`${name}.flac decodes to PCM with sha256 ${hash}, not the reference's ${PCM_SHA256.get(name)}`);
+  if (pcm.length !== info.samples * info.channels * 2) throw new Error(`${name}.flac decoded to ${pcm.length} bytes`);
+  return Array.from({ length: info.channels }, (_, c) => Float32Array.from({ length: info.samples }, (_, i) => pcm.readInt16LE(2 * (i * info.channels + c)) / 32768));
 }
 
 function tolerance(expected: number): number {
   return Math.abs(expected) < 40 ? 0.01 : 0.5;
 }
 
-t.test('matches museval BSS-Eval v4 on every frame of the shared vectors', { skip: !existsSync(VECTORS) && `no ${VECTORS}` }, async (t) => {
+t.test('matches museval BSS-Eval v4 on every frame of the reference vectors', async (t) => {
   const expected = JSON.parse(readFileSync(`${VECTORS}expected.json`, 'utf8')) as Expected;
-  for (const name of ['leak', 'filtered', 'silent_start']) {
+  t.same(Object.keys(expected.cases).sort(), [...CASES].sort(), 'expected.json holds exactly the three cases');
+  for (const name of CASES) {
     const exp = expected.cases[name];
     if (exp === undefined) throw new Error(`case ${name} missing from expected.json`);
-    const refs = SOURCES.map((s) => readPcm16(`${VECTORS}${name}_ref_${s}.wav`));
-    const ests = SOURCES.map((s) => readPcm16(`${VECTORS}${name}_est_${s}.wav`));
+    const refs = SOURCES.map((s) => readFixture(`${name}_ref_${s}`, exp));
+    const ests = SOURCES.map((s) => readFixture(`${name}_est_${s}`, exp));
     const scores = bssEvalV4(refs, ests, { windowSamples: 44100, hopSamples: 44100, filterTaps: 512 });
     SOURCES.forEach((source, j) => {
       const want = exp.metrics[source]!;

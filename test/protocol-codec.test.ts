@@ -1,8 +1,7 @@
 import t from 'tap';
 import { ERROR_CATALOG, ERROR_CODES, LivestemError } from '../server/errors.ts';
-import { FRAME_HEADER_BYTES, FrameDecodeError, decodeAudioFrame, encodeAudioFrame } from '../server/protocol/audio-frame-codec.ts';
+import { FRAME_HEADER_BYTES, FrameDecodeError, PcmDecodeError, decodeAudioFrame, decodePcm, encodeAudioFrame, encodePcm } from '../client-sdk/src/protocol/index.ts';
 import { checkStartAudio, parseClientMessage, startMessageSchema } from '../server/protocol/messages.ts';
-import { PcmDecodeError, decodePcm, encodePcm } from '../server/protocol/pcm-codec.ts';
 
 t.test('output frame header: exact bytes of the documented layout', async (t) => {
   const bytes = encodeAudioFrame(

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { ERROR_CATALOG, ERROR_CODES } from '../server/errors.ts';
-import { PROTOCOL_VERSION, SUPPORTED_SAMPLE_RATES_HZ } from '../server/protocol/messages.ts';
-import { FRAME_HEADER_BYTES } from '../server/protocol/audio-frame-codec.ts';
+import { FRAME_HEADER_BYTES, PROTOCOL_VERSION, SUPPORTED_SAMPLE_RATES_HZ } from '../client-sdk/src/protocol/index.ts';
 
 const doc = await readFile(new URL('../docs/protocol.md', import.meta.url), 'utf8');
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { SampleFormat } from '../server/protocol/messages.ts';
+import type { SampleFormat } from '../client-sdk/src/protocol/index.ts';
 import { StreamClient, exportTestModel, maxAbsDiffPlanar, randomSizes, startTestServer, streamSignal, testSong } from './helpers/server-harness.ts';
 import { mulberry32 } from './helpers/signals.ts';
 

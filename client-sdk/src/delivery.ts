@@ -8,7 +8,8 @@
  *
  * The caller timeline is the session timeline shifted by `base` (0 until a fallback session starts mid-stream).
  */
-import type { OutputChunk, OutputKind, VadEvent } from './wire.ts';
+import type { OutputChunk } from './output-chunk.ts';
+import type { OutputKind, VadMessage } from './protocol/index.ts';
 
 export class OutputDelivery {
   #kinds: OutputKind[];
@@ -55,7 +56,7 @@ export class OutputDelivery {
   }
 
   /** Shifts a VAD message to the caller timeline and drops hops already delivered. */
-  vad(msg: VadEvent): VadEvent | undefined {
+  vad(msg: VadMessage): VadMessage | undefined {
     const start = msg.sampleOffset + this.#base;
     let first = 0;
     // hops sit at fractional offsets: compare with half a hop of slack so rounding never drops or repeats one

@@ -1,34 +1,13 @@
 /**
- * Typed errors. `ServerErrorCode` mirrors the server's error catalog (`server/errors.ts`); a test checks the two lists
- * are identical, so a code added on the server fails the build of the SDK until it is declared here too.
+ * Typed errors. Server codes and their retryability come from the protocol's error catalog (protocol/error-catalog.ts),
+ * the same table the server raises them from, so the SDK cannot disagree with the server about either.
  */
+import { ERROR_CATALOG, ERROR_CODES, isErrorCode, type ErrorCode } from './protocol/index.ts';
 
-export const SERVER_ERROR_CODES = [
-  'LIVESTEM_ERR_BAD_MESSAGE',
-  'LIVESTEM_ERR_PROTOCOL_VERSION',
-  'LIVESTEM_ERR_MISALIGNED_FRAME',
-  'LIVESTEM_ERR_UNAUTHORIZED',
-  'LIVESTEM_ERR_ORIGIN_NOT_ALLOWED',
-  'LIVESTEM_ERR_UNKNOWN_MODEL',
-  'LIVESTEM_ERR_NOT_FOUND',
-  'LIVESTEM_ERR_IDLE_TIMEOUT',
-  'LIVESTEM_ERR_SLOW_CONSUMER',
-  'LIVESTEM_ERR_UNKNOWN_SESSION',
-  'LIVESTEM_ERR_UNSUPPORTED_SAMPLE_RATE',
-  'LIVESTEM_ERR_UNSUPPORTED_CHANNELS',
-  'LIVESTEM_ERR_UNSUPPORTED_FORMAT',
-  'LIVESTEM_ERR_RESUME_GAP',
-  'LIVESTEM_ERR_NON_FINITE_SAMPLES',
-  'LIVESTEM_ERR_INPUT_OVERRUN',
-  'LIVESTEM_ERR_RATE_LIMITED',
-  'LIVESTEM_ERR_PAYLOAD_TOO_LARGE',
-  'LIVESTEM_ERR_OVERLOADED',
-  'LIVESTEM_ERR_DRAINING',
-  'LIVESTEM_ERR_INFERENCE_FAILED',
-  'LIVESTEM_ERR_INTERNAL',
-] as const;
+/** Every code the server can send (`error` messages, HTTP error bodies), in catalog order. */
+export const SERVER_ERROR_CODES: readonly ServerErrorCode[] = ERROR_CODES;
 
-export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+export type ServerErrorCode = ErrorCode;
 
 /** Failures the SDK detects itself, before or without a server answer. */
 export const CLIENT_ERROR_CODES = [
@@ -47,20 +26,16 @@ export const CLIENT_ERROR_CODES = [
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 export type LivestemErrorCode = ServerErrorCode | ClientErrorCode;
 
-const RETRYABLE: ReadonlySet<LivestemErrorCode> = new Set<LivestemErrorCode>([
-  'LIVESTEM_ERR_IDLE_TIMEOUT',
-  'LIVESTEM_ERR_SLOW_CONSUMER',
-  'LIVESTEM_ERR_INPUT_OVERRUN',
-  'LIVESTEM_ERR_RATE_LIMITED',
-  'LIVESTEM_ERR_OVERLOADED',
-  'LIVESTEM_ERR_DRAINING',
-  'LIVESTEM_ERR_INFERENCE_FAILED',
-  'LIVESTEM_ERR_INTERNAL',
-  'LIVESTEM_CLIENT_CONNECTION_FAILED',
-]);
+/** A dropped or refused connection may work on the next try; every other client-side failure will not. */
+const RETRYABLE_CLIENT_CODES: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>(['LIVESTEM_CLIENT_CONNECTION_FAILED']);
+
+/** Retryability when the error did not say: the catalog's for server codes. */
+export function isRetryableCode(code: LivestemErrorCode): boolean {
+  return isServerErrorCode(code) ? ERROR_CATALOG[code].retryable : RETRYABLE_CLIENT_CODES.has(code);
+}
 
 export function isServerErrorCode(value: unknown): value is ServerErrorCode {
-  return typeof value === 'string' && (SERVER_ERROR_CODES as readonly string[]).includes(value);
+  return isErrorCode(value);
 }
 
 export class LivestemClientError extends Error {
@@ -73,7 +48,7 @@ export class LivestemClientError extends Error {
   constructor(code: LivestemErrorCode, message: string, options: { retryable?: boolean; status?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? RETRYABLE.has(code);
+    this.retryable = options.retryable ?? isRetryableCode(code);
     this.status = options.status;
   }
 }

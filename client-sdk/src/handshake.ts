@@ -5,7 +5,16 @@
  */
 import { LivestemClientError, isServerErrorCode } from './errors.ts';
 import { defaultSocketFactory, type SocketFactory, type SocketLike } from './socket.ts';
-import { PROTOCOL_VERSION, type OutputKind, type ReadyMessage, type ResumedMessage, type SampleFormat, type ServerMessage } from './wire.ts';
+import {
+  PROTOCOL_VERSION,
+  type OutputKind,
+  type ReadyMessage,
+  type ResumedMessage,
+  type ResumeMessage,
+  type SampleFormat,
+  type ServerMessage,
+  type StartMessage,
+} from './protocol/index.ts';
 
 /** A credential, or a function that mints one per connection (browser tokens admit one socket each). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -52,21 +61,21 @@ export function streamUrl(base: string): string {
   return url.toString();
 }
 
-export function startMessage(p: StartParams): Record<string, unknown> {
-  const msg: Record<string, unknown> = {
+export function startMessage(p: StartParams): StartMessage {
+  const msg: StartMessage = {
     type: 'start',
     protocolVersion: PROTOCOL_VERSION,
     sampleRateHz: p.sampleRate,
     channels: p.channels,
     format: p.format ?? 'f32le',
   };
-  if (p.model !== undefined) msg['model'] = p.model;
-  if (p.outputs !== undefined) msg['outputs'] = p.outputs;
-  if (p.vocalGain !== undefined) msg['vocalGain'] = p.vocalGain;
-  if (p.outputSampleRate !== undefined) msg['outputSampleRateHz'] = p.outputSampleRate;
-  msg['outputFormat'] = p.outputFormat ?? 'f32le';
-  if (p.vad !== undefined) msg['vad'] = p.vad;
-  if (p.streamId !== undefined) msg['streamId'] = p.streamId;
+  if (p.model !== undefined) msg.model = p.model;
+  if (p.outputs !== undefined) msg.outputs = p.outputs;
+  if (p.vocalGain !== undefined) msg.vocalGain = p.vocalGain;
+  if (p.outputSampleRate !== undefined) msg.outputSampleRateHz = p.outputSampleRate;
+  msg.outputFormat = p.outputFormat ?? 'f32le';
+  if (p.vad !== undefined) msg.vad = p.vad;
+  if (p.streamId !== undefined) msg.streamId = p.streamId;
   return msg;
 }
 
@@ -85,7 +94,7 @@ async function openSocket(opts: HandshakeOptions): Promise<SocketLike> {
   return socket;
 }
 
-function awaitAnswer<T extends ReadyMessage | ResumedMessage>(socket: SocketLike, first: Record<string, unknown>, answer: T['type'], timeoutMs: number): Promise<Opened<T>> {
+function awaitAnswer<T extends ReadyMessage | ResumedMessage>(socket: SocketLike, first: StartMessage | ResumeMessage, answer: T['type'], timeoutMs: number): Promise<Opened<T>> {
   return new Promise((resolve, reject) => {
     let serverError: LivestemClientError | undefined;
     let accepted: Opened<T> | undefined;

@@ -24,24 +24,30 @@ export {
   type ClientErrorCode,
   type LivestemErrorCode,
 } from './errors.ts';
+export { decodeOutputFrame, type OutputChunk } from './output-chunk.ts';
+// The wire protocol, shared with the server (./protocol). The SDK's historical names for the server's messages
+// (`VadEvent`, `StatsEvent`…) are kept as aliases of the protocol's `…Message` types.
 export {
   PROTOCOL_VERSION,
   OUTPUT_KINDS,
-  decodeOutputFrame,
+  SUPPORTED_SAMPLE_RATES_HZ,
+  SAMPLE_FORMATS,
+  ERROR_CATALOG,
   encodePcm,
   type OutputKind,
   type SampleFormat,
-  type OutputChunk,
   type ReadyMessage,
   type ResumedMessage,
   type SessionLimits,
   type InputAdjustments,
-  type InputDroppedEvent,
-  type VadEvent,
-  type StatsEvent,
-  type DoneEvent,
+  type InputDroppedMessage as InputDroppedEvent,
+  type VadMessage as VadEvent,
+  type StatsMessage as StatsEvent,
+  type DoneMessage as DoneEvent,
+  type RtcStatsMessage as RtcStatsEvent,
   type ServerMessage,
-} from './wire.ts';
+  type ClientMessage,
+} from './protocol/index.ts';
 export { TypedEvents } from './events.ts';
 export type { SocketLike, SocketFactory } from './socket.ts';
 export {
@@ -49,6 +55,5 @@ export {
   type SeparateMediaStreamOptions,
   type SeparatedMediaStreams,
   type RtcEvents,
-  type RtcStatsEvent,
 } from './webrtc.ts';
 export { streamAudioNode, type WorkletStreamOptions, type WorkletStream } from './worklet.ts';

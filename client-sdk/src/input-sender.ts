@@ -13,7 +13,7 @@
 import { InputOutbox } from './outbox.ts';
 import { AudioSendPacer } from './send-pacer.ts';
 import { SOCKET_OPEN, type SocketLike } from './socket.ts';
-import type { ReadyMessage } from './wire.ts';
+import type { ReadyMessage } from './protocol/index.ts';
 
 const ACK_PING_PREFIX = 'livestem-sdk-ack-';
 

@@ -6,7 +6,7 @@
  */
 import { LivestemClientError } from './errors.ts';
 import { openResume, openStart, type HandshakeOptions, type Opened, type ResumeRequest, type StartParams } from './handshake.ts';
-import type { ReadyMessage, ResumedMessage } from './wire.ts';
+import type { ReadyMessage, ResumedMessage } from './protocol/index.ts';
 
 export interface ReconnectOptions {
   /** Resume the same session first (lossless). Default true; false: always start a new session. */

@@ -3,7 +3,8 @@ import type { LivestemClientError } from './errors.ts';
 import type { StartParams, TokenSource } from './handshake.ts';
 import type { ReconnectOptions } from './resume.ts';
 import type { SocketFactory } from './socket.ts';
-import type { DoneEvent, InputDroppedEvent, OutputChunk, ReadyMessage, ResumedMessage, StatsEvent, VadEvent } from './wire.ts';
+import type { OutputChunk } from './output-chunk.ts';
+import type { DoneMessage, InputDroppedMessage, ReadyMessage, ResumedMessage, StatsMessage, VadMessage } from './protocol/index.ts';
 
 export interface ConnectOptions extends StartParams {
   /** Server base URL (`ws://host:8080`) or the full stream URL (`ws://host:8080/v1/stream`); http(s) is accepted. */
@@ -69,10 +70,10 @@ export interface SessionEvents {
   karaoke: OutputChunk;
   /** Every output chunk, whatever its kind. */
   output: OutputChunk;
-  vad: VadEvent;
-  stats: StatsEvent;
-  done: DoneEvent;
-  inputDropped: InputDroppedEvent;
+  vad: VadMessage;
+  stats: StatsMessage;
+  done: DoneMessage;
+  inputDropped: InputDroppedMessage;
   error: LivestemClientError;
   close: CloseEvent;
   drain: undefined;

@@ -15,7 +15,8 @@ import { InputSender } from './input-sender.ts';
 import { recover, reconnectPolicy, type Recovery, type ReconnectPolicy } from './resume.ts';
 import type { CloseEvent, ConnectOptions, SessionEvents } from './session-events.ts';
 import { messageBytes, SOCKET_OPEN, type SocketLike } from './socket.ts';
-import { decodeOutputFrame, encodePcm, FrameError, type DoneEvent, type OutputChunk, type OutputKind, type ReadyMessage, type ResumedMessage, type ServerMessage, type StatsEvent } from './wire.ts';
+import { decodeOutputFrame, type OutputChunk } from './output-chunk.ts';
+import { encodePcm, FrameDecodeError, type ClientMessage, type DoneMessage, type OutputKind, type ReadyMessage, type ResumedMessage, type ServerMessage, type StatsMessage } from './protocol/index.ts';
 
 export { streamUrl } from './handshake.ts';
 export type { CloseEvent, ConnectOptions, DisconnectEvent, ReconnectEvent, ResumedEvent, SessionEvents } from './session-events.ts';
@@ -134,7 +135,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   }
 
   /** Asks the server for this session's counters. */
-  requestStats(): Promise<StatsEvent> {
+  requestStats(): Promise<StatsMessage> {
     return this.#request({ type: 'stats', id: ++this.#requestId }, 'stats');
   }
 
@@ -146,13 +147,13 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   }
 
   /** No more audio: resolves with `done` after the last output chunk has been delivered. */
-  end(): Promise<DoneEvent> {
+  end(): Promise<DoneMessage> {
     if ((this.#state !== 'open' && this.#state !== 'reconnecting') || this.#endRequested) {
       return Promise.reject(new LivestemClientError('LIVESTEM_CLIENT_CLOSED', `cannot end: session is ${this.#state}`));
     }
     this.#endRequested = true;
     if (this.#state === 'open') this.#state = 'ending';
-    const done = new Promise<DoneEvent>((resolve, reject) => {
+    const done = new Promise<DoneMessage>((resolve, reject) => {
       const offDone = this.once('done', (d) => {
         offClose();
         resolve(d);
@@ -175,14 +176,14 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     else this.#finish({ code: 1000, reason: 'client closed' });
   }
 
-  async #request<T extends ServerMessage['type']>(msg: Record<string, unknown>, answer: T): Promise<Extract<ServerMessage, { type: T }>> {
+  async #request<T extends ServerMessage['type']>(msg: ClientMessage, answer: T): Promise<Extract<ServerMessage, { type: T }>> {
     while (this.#state === 'reconnecting') await this.#recovery;
     const socket = this.#socket;
     if (this.#state === 'closed' || socket === undefined) throw new LivestemClientError('LIVESTEM_CLIENT_CLOSED', 'session is closed');
     return new Promise((resolve, reject) => {
       const onMessage = (m: ServerMessage): void => {
         if (m.type !== answer) return;
-        if ('id' in msg && 'id' in m && m.id !== msg['id']) return;
+        if ('id' in msg && 'id' in m && m.id !== msg.id) return;
         this.#waiters.delete(onMessage);
         resolve(m as Extract<ServerMessage, { type: T }>);
       };
@@ -253,7 +254,7 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
     try {
       chunk = decodeOutputFrame(bytes);
     } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
+      if (!(err instanceof FrameDecodeError)) throw err;
       this.emit('error', new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', err.message, { cause: err }));
       return;
     }

@@ -6,7 +6,7 @@
  */
 import { LivestemClientError, isServerErrorCode } from './errors.ts';
 import { TypedEvents } from './events.ts';
-import type { OutputKind, ReadyMessage, StatsEvent, VadEvent, DoneEvent } from './wire.ts';
+import type { ConfiguredMessage, DoneMessage, OutputKind, RtcReadyMessage, RtcStatsMessage, VadMessage } from './protocol/index.ts';
 
 export interface SeparateMediaStreamOptions {
   /** Server base URL, e.g. `http://localhost:8080` (ws:// is accepted too). */
@@ -21,29 +21,15 @@ export interface SeparateMediaStreamOptions {
   gatherTimeoutMs?: number;
 }
 
-export interface RtcStatsEvent extends StatsEvent {
-  rtc: {
-    packetsReceived: number;
-    packetsConcealed: number;
-    packetsLate: number;
-    packetsReordered: number;
-    packetsSent: number;
-    underrunFrames: number;
-    droppedFrames: number;
-    /** Output waiting in the server's pacer right now, ms. */
-    pacerQueuedMs: number;
-  };
-}
-
 export interface RtcEvents {
-  ready: ReadyMessage & { outputMids: Record<string, string> };
-  vad: VadEvent;
-  stats: RtcStatsEvent;
-  done: DoneEvent;
+  ready: RtcReadyMessage;
+  vad: VadMessage;
+  stats: RtcStatsMessage;
+  done: DoneMessage;
   error: LivestemClientError;
   /** The server ended the stream (`reason`: deleted, stalled, ice-failed, no-media, shutdown) or the peer closed. */
   close: { reason: string };
-  configured: { sampleOffset: number; outputs: OutputKind[]; vocalGain: number };
+  configured: Omit<ConfiguredMessage, 'type'>;
 }
 
 export interface SeparatedMediaStreams {
@@ -151,13 +137,13 @@ export async function separateMediaStream(stream: MediaStream, opts: SeparateMed
         events.emit('ready', msg as unknown as RtcEvents['ready']);
         return;
       case 'vad':
-        events.emit('vad', msg as unknown as VadEvent);
+        events.emit('vad', msg as unknown as VadMessage);
         return;
       case 'stats':
-        events.emit('stats', msg as unknown as RtcStatsEvent);
+        events.emit('stats', msg as unknown as RtcStatsMessage);
         return;
       case 'done':
-        events.emit('done', msg as unknown as DoneEvent);
+        events.emit('done', msg as unknown as DoneMessage);
         return;
       case 'configured':
         events.emit('configured', msg as unknown as RtcEvents['configured']);

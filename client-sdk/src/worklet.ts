@@ -7,7 +7,7 @@
  * player that runs dry plays silence and counts the underrun, so the playback delay can never grow without bound.
  */
 import { connect, type ConnectOptions, type LivestemSession } from './session.ts';
-import type { OutputKind } from './wire.ts';
+import type { OutputKind } from './protocol/index.ts';
 
 export interface WorkletStreamOptions extends Omit<ConnectOptions, 'sampleRate' | 'channels'> {
   /** Samples per channel per WebSocket message. Default 960 (20 ms at 48 kHz). */
@@ -103,7 +103,8 @@ export async function streamAudioNode(context: AudioContext, source: AudioNode, 
   // Writes are chained so backpressure from the socket delays the next chunk instead of reordering them.
   let writing: Promise<void> = Promise.resolve();
   capture.port.onmessage = (ev: MessageEvent<Float32Array[]>) => {
-    if (session.state !== 'open') return;
+    // While reconnecting the session buffers writes and resends them after the resume: keep feeding it.
+    if (session.state !== 'open' && session.state !== 'reconnecting') return;
     writing = writing.then(() => session.write(ev.data));
   };
   source.connect(capture);
@@ -114,7 +115,7 @@ export async function streamAudioNode(context: AudioContext, source: AudioNode, 
       source.disconnect(capture);
       capture.port.onmessage = null;
       await writing;
-      if (session.state === 'open') await session.end();
+      if (session.state === 'open' || session.state === 'reconnecting') await session.end();
       await session.closed;
       for (const node of players.values()) node.disconnect();
     },

@@ -6,7 +6,7 @@
  */
 import { OpusDecoder } from 'opus-decoder';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDataChannel, type RTCRtpTransceiver } from 'werift';
-import type { ServerMessage } from '../../server/protocol/messages.ts';
+import type { ServerMessage } from '../../client-sdk/src/protocol/index.ts';
 import { OpusFrameEncoder } from '../../server/transport/webrtc/opus-egress.ts';
 import { ContentAligner, type AlignMatch } from './content-aligner.ts';
 import { authHeaders, LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady } from './types.ts';

@@ -3,9 +3,7 @@
  * lightest client, for capacity runs where the generator shares the server's cores (`--client ws-raw`).
  */
 import WebSocket from 'ws';
-import { decodeAudioFrameHeader } from '../../server/protocol/audio-frame-codec.ts';
-import type { SampleFormat, ServerMessage } from '../../server/protocol/messages.ts';
-import { encodePcm } from '../../server/protocol/pcm-codec.ts';
+import { decodeAudioFrameHeader, encodePcm, type SampleFormat, type ServerMessage } from '../../client-sdk/src/protocol/index.ts';
 import { authHeaders, LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady, type StartOptions } from './types.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;

@@ -156,8 +156,9 @@ export class Canary {
     this.ws = new WebSocket(opts.url, { headers: opts.headers ?? {}, perMessageDeflate: false });
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
     this.closed = new Promise((resolve) => {
-      this.ws.on('close', (code) => {
+      this.ws.on('close', (code, reason) => {
         this.closeCode = code;
+        if (code !== 1000 && code !== 1001) this.problem(`closed ${code} ${reason.toString().slice(0, 80)} after ${this.sent} samples sent, ${this.verified} verified`);
         this.stopStreaming();
         this.readyResolve();
         resolve();

@@ -200,7 +200,9 @@ async function runWs(c: WsCase, t: RunTarget): Promise<CaseResult> {
           break;
         case 'end':
           ws.write(textFrame('{"type":"end"}'));
-          await wait('done', () => count(ws, ['done']) > 0);
+          // done waits for the session's buffered audio (up to maxBufferedInputMs) behind every other session's in
+          // the engine: on a saturated box that takes a while without being a hang
+          await wait('done', () => count(ws, ['done']) > 0, 3 * t.answerTimeoutMs);
           if (timedOut === undefined) await wait('close after done', () => ws.obs.ended, t.answerTimeoutMs);
           break;
         case 'close':

@@ -39,6 +39,9 @@ export interface MemorySample {
   v8PhysicalMB: number;
   rssAnonMB: number;
   rssFileMB: number;
+  rssBrkHeapMB: number;
+  /** Largest anonymous mappings, "size/resident" in MB. */
+  topAnonMappings: string[];
   collected: boolean;
 }
 
@@ -90,6 +93,8 @@ function toSample(label: string, sessionsSoFar: number, sessionsHeld: number, m:
     v8PhysicalMB: mb(m.v8PhysicalBytes),
     rssAnonMB: mb(m.rssAnonBytes),
     rssFileMB: mb(m.rssFileBytes),
+    rssBrkHeapMB: mb(m.rssBrkHeapBytes),
+    topAnonMappings: m.topAnonMappings.map((x) => `${mb(x.sizeKb * 1024)}/${mb(x.rssKb * 1024)}`),
     collected: m.collected,
   };
 }
@@ -192,7 +197,7 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSummary> {
     const s = toSample(label, sessionsSoFar, await heldSessions(server.httpUrl), await server.memory());
     if (settle) memory.push(s);
     log(
-      `churn: ${label.padEnd(14)} rss ${s.rssMB} MB (anon ${s.rssAnonMB}, file ${s.rssFileMB}; V8 heap resident ${s.v8PhysicalMB}), ` +
+      `churn: ${label.padEnd(14)} rss ${s.rssMB} MB (anon ${s.rssAnonMB} of which malloc brk heap ${s.rssBrkHeapMB}, file ${s.rssFileMB}; V8 heap resident ${s.v8PhysicalMB}), ` +
         `heapUsed ${s.heapUsedMB} MB, external ${s.externalMB} MB (arrayBuffers ${s.arrayBuffersMB} MB), ${s.sessionsHeld} sessions held`,
     );
     return s;

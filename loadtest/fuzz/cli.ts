@@ -18,6 +18,7 @@ const USAGE = `usage: npm run fuzz -- --messages N [options]
   --connections C      cases (connections) in flight at once (default 16)
   --url ws://H:P/...   fuzz a running server instead of starting our own (no crash recovery, no shutdown check)
   --api-key KEY        that server's API key (auth-phase cases and the canary use it)
+  --allowed-origin O   an Origin in that server's allow-list (then other Origins must be refused)
   --max-message-bytes  that server's message limit (default 1048576)
   --max-crashes K      stop after K crashes (default 5); each crash is triaged to one reproducing case
   --timeout-ms MS      longest wait for any answer before it counts as a hang (default 10000)
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       url: { type: 'string' },
       'api-key': { type: 'string' },
+      'allowed-origin': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'max-crashes': { type: 'string' },
       'timeout-ms': { type: 'string' },
@@ -85,6 +87,7 @@ async function main(): Promise<number> {
     connections: Math.max(1, int('connections', values.connections, 16)),
     url: values.url,
     apiKey: values['api-key'],
+    allowedOrigin: values['allowed-origin'],
     maxMessageBytes: int('max-message-bytes', values['max-message-bytes'], 1024 * 1024),
     maxCrashes: Math.max(1, int('max-crashes', values['max-crashes'], 5)),
     answerTimeoutMs: int('timeout-ms', values['timeout-ms'], 10_000),

@@ -11,6 +11,7 @@ import { describeCase, FUZZ_API_KEY, FUZZ_GOOD_ORIGIN, type Category, type FuzzC
 import { generateCase, variantKey } from './generate.ts';
 import { connectionCounter } from './raw-ws.ts';
 import { formatReport, Tally, type CrashRecord, type FuzzSummary, type ShutdownRecord, type StallRecord } from './report.ts';
+import { floodCheck, type FloodCheckResult } from './flood-check.ts';
 import { exportFuzzModel, healthz, ServerProcess, type ServerEnv } from './server-process.ts';
 import type { Song } from '../song.ts';
 
@@ -22,6 +23,8 @@ export interface FuzzOptions {
   url?: string | undefined;
   /** The --url server's API key, if it has one. */
   apiKey?: string | undefined;
+  /** An Origin in the --url server's allow-list (without it, Origin refusals are not expected there). */
+  allowedOrigin?: string | undefined;
   maxMessageBytes?: number;
   maxSendBufferBytes?: number;
   maxCrashes?: number;
@@ -29,12 +32,16 @@ export interface FuzzOptions {
   /** GET /healthz slower than this (beyond our own event-loop lag) is an event-loop stall. */
   stallMs?: number;
   shutdownCheck?: boolean;
+  /** The serial never-reading flood measured on the server's memory (own server only). */
+  floodCheck?: boolean;
   song?: Song | undefined;
   only?: Category[] | undefined;
   /** Count cases outside their documented outcomes as warnings only. */
   lenient?: boolean;
   /** Another checkout's server/main.ts to run instead of this one's. */
   serverMain?: string | undefined;
+  /** Overrides of FUZZ_SERVER_ENV for our own server (e.g. a longer heartbeat). */
+  serverEnv?: ServerEnv;
   log?: (line: string) => void;
 }
 
@@ -69,6 +76,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const stalls: StallRecord[] = [];
   const canaries: CanaryResult[] = [];
   const shutdowns: ShutdownRecord[] = [];
+  const floodChecks: Array<FloodCheckResult & { phase: Phase }> = [];
   const quarantined = new Set<string>();
   let maxHealthzMs = 0;
   let healthzAtEnd = 'not checked';
@@ -76,6 +84,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const errorLogs: string[] = [];
   let maxLogLineBytes = 0;
   let logBytes = 0;
+  const logMessages: Record<string, number> = {};
   const external = o.url !== undefined ? new URL(o.url) : undefined;
   const phases: Phase[] = external ? [o.apiKey ? 'auth' : 'open'] : ['open', 'auth'];
   const model = external ? undefined : await exportFuzzModel();
@@ -84,7 +93,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   try {
     for (const [p, phase] of phases.entries()) {
       const budget = phases.length === 1 ? o.messages : Math.round(o.messages * (p === 0 ? 0.6 : 0.4));
-      const env = { ...FUZZ_SERVER_ENV, ...(phase === 'auth' ? AUTH_ENV : {}) };
+      const env = { ...FUZZ_SERVER_ENV, ...o.serverEnv, ...(phase === 'auth' ? AUTH_ENV : {}) };
       const startServer = (): Promise<ServerProcess> => ServerProcess.start(model!.modelsDir, env, { mainPath: o.serverMain });
       let proc = external ? undefined : await startServer();
       let epoch = 0;
@@ -92,6 +101,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       const port = (): number => proc?.port ?? Number(external!.port || 80);
       const httpUrl = (): string => `http://${host}:${port()}`;
       const apiKey = phase === 'auth' ? (o.apiKey ?? FUZZ_API_KEY) : undefined;
+      const origins = external
+        ? { goodOrigin: o.allowedOrigin ?? FUZZ_GOOD_ORIGIN, originsEnforced: o.allowedOrigin !== undefined }
+        : { goodOrigin: FUZZ_GOOD_ORIGIN, originsEnforced: phase === 'auth' };
       const target = (): RunTarget => ({ host, port: port(), apiKey, maxSendBufferBytes: o.maxSendBufferBytes ?? (external ? 8 * 1024 * 1024 : 256 * 1024), answerTimeoutMs });
       const song = o.song ?? synthSong(await modelRate(httpUrl(), apiKey));
       const newCanary = (label: string, onDraining: 'polite' | 'stubborn' = 'polite'): Canary =>
@@ -153,6 +165,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
         errorLogs.push(...w.errorLogs.slice(0, Math.max(0, 50 - errorLogs.length)));
         maxLogLineBytes = Math.max(maxLogLineBytes, w.maxLogLineBytes);
         logBytes += w.logBytes;
+        for (const [m, n] of w.logMessages) logMessages[m] = (logMessages[m] ?? 0) + n;
+        w.logMessages.clear();
       };
       if (proc) watchExit(proc);
 
@@ -167,7 +181,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
             await recovering;
             continue;
           }
-          const c = generateCase(index++, { seed: o.seed, phase, maxMessageBytes, only: o.only });
+          const c = generateCase(index++, { seed: o.seed, phase, maxMessageBytes, only: o.only, apiKey: apiKey ?? FUZZ_API_KEY, ...origins });
           sent += c.messages;
           if (quarantined.has(variantKey(c))) {
             tally.skip(c);
@@ -188,7 +202,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       while (recovering) await recovering;
       watchdog.stop();
 
-      const health = stopped ? { ok: false, status: 0, ms: 0, error: 'server down' } : await healthz(httpUrl());
+      if (proc && proc.alive && !stopped && o.floodCheck !== false) {
+        const headers = apiKey ? [`Authorization: Bearer ${apiKey}`] : [];
+        const fc = await floodCheck(proc, headers, target().maxSendBufferBytes);
+        floodChecks.push({ phase, ...fc });
+        log(`fuzz: never-read flood (${phase}): ${fc.requests} stats requests, server live memory +${(fc.liveGrowthBytes / 1048576).toFixed(1)} MB, ${fc.serverReaction}${fc.problem ? ` — ${fc.problem}` : ''}`);
+      }
+      const health = stopped || !(proc?.alive ?? true) ? { ok: false, status: 0, ms: 0, error: 'server down' } : await healthz(httpUrl());
       healthzAtEnd = health.ok ? `200 in ${health.ms.toFixed(0)} ms` : `failed (${health.error ?? health.status})`;
       aliveAtEnd = health.ok && (proc?.alive ?? true);
       if (proc && proc.alive && o.shutdownCheck !== false) {
@@ -218,7 +238,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     maxHealthzMs,
     canaries,
     shutdowns,
-    server: { aliveAtEnd, healthzAtEnd, errorLogs, maxLogLineBytes, logBytes },
+    floodChecks,
+    server: { aliveAtEnd, healthzAtEnd, errorLogs, maxLogLineBytes, logBytes, logMessages },
     failures: [],
     passed: false,
   };
@@ -237,6 +258,7 @@ function failuresOf(s: FuzzSummary, lenient: boolean): string[] {
   const lost = s.canaries.filter((c) => !c.ok);
   if (lost.length > 0) f.push(`canary failed: ${lost.map((c) => `${c.label} (${c.problems[0] ?? ''})`).join(', ')}`);
   for (const sd of s.shutdowns) if (!sd.ok) f.push(`graceful shutdown (${sd.phase}): ${sd.problems.join('; ')}`);
+  for (const fc of s.floodChecks) if (!fc.ok) f.push(`never-read flood (${fc.phase}): ${fc.problem ?? ''}`);
   if (s.stalls.length > 0) f.push(`${s.stalls.length} event-loop stalls (max /healthz ${s.maxHealthzMs.toFixed(0)} ms)`);
   if (!s.server.aliveAtEnd) f.push(`server not answering /healthz at the end (${s.server.healthzAtEnd})`);
   if (s.server.maxLogLineBytes > 64 * 1024) f.push(`log line of ${s.server.maxLogLineBytes} bytes (client input logged without bound)`);

@@ -56,6 +56,9 @@ export interface GenOptions {
   seed: number;
   phase: Phase;
   maxMessageBytes: number;
+  apiKey: string;
+  goodOrigin: string;
+  originsEnforced: boolean;
   /** Only these categories (tests, triage); default all. */
   only?: readonly Category[] | undefined;
 }
@@ -64,7 +67,7 @@ export function generateCase(index: number, o: GenOptions): FuzzCase {
   const rng = new Rng(caseSeed(o.seed, index));
   const table = o.only ? TABLE.filter(([, c]) => o.only!.includes(c)) : TABLE;
   const category = rng.weighted(table);
-  return MAKERS[category]({ rng, index, phase: o.phase, maxMessageBytes: o.maxMessageBytes });
+  return MAKERS[category]({ rng, index, phase: o.phase, maxMessageBytes: o.maxMessageBytes, apiKey: o.apiKey, goodOrigin: o.goodOrigin, originsEnforced: o.originsEnforced });
 }
 
 /** The key a crash quarantines: the same category and variant would crash the server again. */

@@ -3,7 +3,7 @@
  * Upgrade), token minting with hostile bodies and credentials, the WebRTC routes, and SDP offers through
  * POST /v1/webrtc. Expected: a status below 500 (503 where the route documents it), never a hang or a crash.
  */
-import { FUZZ_API_KEY, FUZZ_GOOD_ORIGIN, PH, type Category, type HttpCase, type Phase } from './cases.ts';
+import { PH, type Category, type HttpCase, type Phase } from './cases.ts';
 import type { Rng } from './rng.ts';
 import { sampleSdp } from './sdp.ts';
 
@@ -12,6 +12,11 @@ export interface GenContext {
   index: number;
   phase: Phase;
   maxMessageBytes: number;
+  /** The server's API key (auth phase; part of the reproduction, so it is fixed for our own server). */
+  apiKey: string;
+  /** An Origin in the allow-list, and whether the server enforces one (own server: auth phase). */
+  goodOrigin: string;
+  originsEnforced: boolean;
 }
 
 const ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
@@ -167,16 +172,17 @@ export function upgradeTargetCase(ctx: GenContext): HttpCase {
 
 type Cred = 'none' | 'key' | 'bad-key' | 'basic' | 'empty-bearer' | 'token' | 'used-token' | 'forged-token' | 'huge';
 
-function authHeader(cred: Cred): string[] {
+function authHeader(ctx: GenContext, cred: Cred): string[] {
+  const key = ctx.apiKey;
   switch (cred) {
     case 'none':
       return [];
     case 'key':
-      return [`Authorization: Bearer ${FUZZ_API_KEY}`];
+      return [`Authorization: Bearer ${key}`];
     case 'bad-key':
-      return [`Authorization: Bearer ${FUZZ_API_KEY}x`];
+      return [`Authorization: Bearer ${key}x`];
     case 'basic':
-      return [`Authorization: Basic ${Buffer.from(`u:${FUZZ_API_KEY}`).toString('base64')}`];
+      return [`Authorization: Basic ${Buffer.from(`u:${key}`).toString('base64')}`];
     case 'empty-bearer':
       return ['Authorization: Bearer '];
     case 'token':
@@ -194,14 +200,14 @@ const CREDS: readonly Cred[] = ['none', 'key', 'key', 'key', 'bad-key', 'basic',
 type OriginKind = 'none' | 'good' | 'bad' | 'null';
 const ORIGINS: readonly OriginKind[] = ['none', 'none', 'good', 'bad', 'null'];
 
-function originHeader(o: OriginKind): string[] {
-  return o === 'none' ? [] : [`Origin: ${o === 'good' ? FUZZ_GOOD_ORIGIN : o === 'bad' ? 'https://evil.example' : 'null'}`];
+function originHeader(ctx: GenContext, o: OriginKind): string[] {
+  return o === 'none' ? [] : [`Origin: ${o === 'good' ? ctx.goodOrigin : o === 'bad' ? 'https://evil.example' : 'null'}`];
 }
 
 /** The catalog's answer to a credentialed request in this phase, or undefined when it passes. */
-function accessStatus(phase: Phase, cred: Cred, origin: OriginKind, tokensAccepted: boolean): number | undefined {
-  if (phase === 'open') return undefined;
-  if (origin === 'bad' || origin === 'null') return 403;
+function accessStatus(ctx: GenContext, cred: Cred, origin: OriginKind, tokensAccepted: boolean): number | undefined {
+  if (ctx.phase === 'open') return undefined;
+  if (ctx.originsEnforced && (origin === 'bad' || origin === 'null')) return 403;
   if (cred === 'key' || (tokensAccepted && cred === 'token')) return undefined;
   return cred === 'huge' ? undefined : 401; // huge: 431 from the HTTP parser or 401; handled by the caller
 }
@@ -224,11 +230,11 @@ export function httpBodyCase(ctx: GenContext): HttpCase {
     const origin = rng.pick(ORIGINS);
     let [body, status] = rng.chance(0.08) ? ['x'.repeat(rng.int(4097, 9000)), 413] : rng.pick(TOKEN_BODIES);
     // Minting needs the key itself: a token is not accepted here.
-    const refused = accessStatus(phase, cred, origin, false);
+    const refused = accessStatus(ctx, cred, origin, false);
     const expect = cred === 'huge' ? ['http:431', 'http:401', 'http:403', `http:${status}`] : [`http:${refused ?? status}`];
     return {
       ...base(ctx, 'http-body', `tokens ${cred}/${origin}/${status}`),
-      request: request('POST', '/v1/tokens', [...authHeader(cred), ...originHeader(origin), 'Content-Type: application/json'], body, true),
+      request: request('POST', '/v1/tokens', [...authHeader(ctx, cred), ...originHeader(ctx, origin), 'Content-Type: application/json'], body, true),
       after: 'wait',
       route: '/v1/tokens',
       malformedHttp: false,
@@ -247,10 +253,10 @@ export function httpBodyCase(ctx: GenContext): HttpCase {
     ] as const);
     const origin = rng.pick(ORIGINS);
     // a disallowed Origin may be refused first (403) on the WebRTC routes
-    const refusedOrigin = phase === 'auth' && (origin === 'bad' || origin === 'null') ? ['http:403'] : [];
+    const refusedOrigin = phase === 'auth' && ctx.originsEnforced && (origin === 'bad' || origin === 'null') ? ['http:403'] : [];
     return {
       ...base(ctx, 'http-body', `webrtc ${method} ${target.slice(0, 12)}`),
-      request: request(method, target, originHeader(origin)),
+      request: request(method, target, originHeader(ctx, origin)),
       after: 'wait',
       route: '/v1/webrtc',
       malformedHttp: false,
@@ -290,13 +296,13 @@ export function sdpHttpCase(ctx: GenContext): HttpCase {
   const contentType = rng.chance(0.9) ? 'application/sdp' : rng.pick(['text/plain', 'application/json', '']);
   const query = rng.chance(0.3) ? `?outputs=${rng.pick(['vocals', 'karaoke,vocals,accompaniment', 'bogus', '', 'vocals,vocals'])}&vocalGain=${rng.pick(['0.5', '2', 'NaN', '-1'])}` : '';
   // Every refusal that applies is a correct answer: the protocol does not order the checks.
-  const access = accessStatus(phase, cred, origin, true);
+  const access = accessStatus(ctx, cred, origin, true);
   const refusals = [contentType !== 'application/sdp' ? 415 : undefined, sample.sdp.length > 64 * 1024 ? 413 : undefined, access].filter((x) => x !== undefined);
   // A well-formed offer may be answered (201, then deleted by the runner) or refused by the WebRTC stack (4xx).
   const expect = refusals.length > 0 ? refusals.map((r) => `http:${r}`) : sample.wellFormed ? ['http:201', 'http:4*'] : ['http:4*'];
   return {
     ...base(ctx, 'sdp-http', `${sample.variant} ${cred}/${origin}${contentType === 'application/sdp' ? '' : ' bad-type'}`),
-    request: request('POST', `/v1/webrtc${query}`, [...authHeader(cred), ...originHeader(origin), ...(contentType ? [`Content-Type: ${contentType}`] : [])], sample.sdp, true),
+    request: request('POST', `/v1/webrtc${query}`, [...authHeader(ctx, cred), ...originHeader(ctx, origin), ...(contentType ? [`Content-Type: ${contentType}`] : [])], sample.sdp, true),
     after: 'wait',
     route: '/v1/webrtc',
     malformedHttp: false,

@@ -23,6 +23,42 @@ export interface MemoryReply {
   /** From /proc/self/status (Linux; 0 elsewhere): anonymous vs file-backed resident memory. */
   rssAnonBytes: number;
   rssFileBytes: number;
+  /** Resident part of the brk heap ([heap] in smaps: glibc's main malloc arena). */
+  rssBrkHeapBytes: number;
+  /** The largest anonymous mappings by resident size: where native memory lives (V8 pages, malloc arenas, ORT). */
+  topAnonMappings: Array<{ sizeKb: number; rssKb: number }>;
+}
+
+function topAnon(n: number): Array<{ sizeKb: number; rssKb: number }> {
+  try {
+    const maps: Array<{ sizeKb: number; rssKb: number }> = [];
+    let current: { sizeKb: number; rssKb: number } | undefined;
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        current = head[3] === '' ? { sizeKb: (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024, rssKb: 0 } : undefined;
+        if (current) maps.push(current);
+      } else if (current && line.startsWith('Rss:')) current.rssKb = Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    }
+    return maps.sort((a, b) => b.rssKb - a.rssKb).slice(0, n);
+  } catch {
+    return [];
+  }
+}
+
+/** Resident bytes of the [heap] mapping (0 when /proc is not there). */
+function brkHeapRss(): number {
+  try {
+    let inHeap = false;
+    let kb = 0;
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
+      else if (inHeap && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    }
+    return kb * 1024;
+  } catch {
+    return 0;
+  }
 }
 
 function procStatusKb(field: string): number {
@@ -63,6 +99,8 @@ if (process.send) {
       v8PhysicalBytes: getHeapStatistics().total_physical_size,
       rssAnonBytes: procStatusKb('RssAnon') * 1024,
       rssFileBytes: procStatusKb('RssFile') * 1024,
+      rssBrkHeapBytes: brkHeapRss(),
+      topAnonMappings: topAnon(12),
     };
     process.send?.(reply);
   });

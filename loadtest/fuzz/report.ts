@@ -3,6 +3,7 @@
  * (category, outcome) pair with their exact reproduction, and the JSON summary the CLI prints and the test reads.
  */
 import type { CanaryResult } from './canary.ts';
+import type { FloodCheckResult } from './flood-check.ts';
 import { describeCase, judge, type CaseResult, type Category, type FuzzCase, type Verdict } from './cases.ts';
 
 export interface Finding {
@@ -69,7 +70,8 @@ export interface FuzzSummary {
   maxHealthzMs: number;
   canaries: CanaryResult[];
   shutdowns: ShutdownRecord[];
-  server: { aliveAtEnd: boolean; healthzAtEnd: string; errorLogs: string[]; maxLogLineBytes: number; logBytes: number };
+  floodChecks: Array<FloodCheckResult & { phase: string }>;
+  server: { aliveAtEnd: boolean; healthzAtEnd: string; errorLogs: string[]; maxLogLineBytes: number; logBytes: number; logMessages: Record<string, number> };
   failures: string[];
   passed: boolean;
 }
@@ -159,6 +161,11 @@ export function formatReport(s: FuzzSummary): string {
   for (const sd of s.shutdowns) {
     out.push(`shutdown (${sd.phase}): ${sd.ok ? 'ok' : 'FAIL'}, exit ${sd.exitCode}${sd.signal ? ` (${sd.signal})` : ''} after ${sd.durationMs.toFixed(0)} ms${sd.problems.length ? ` — ${sd.problems.join('; ')}` : ''}`);
   }
+  for (const fc of s.floodChecks) {
+    out.push(`never-read flood (${fc.phase}): ${fc.ok ? 'ok' : 'FAIL'}, ${fc.requests} stats requests, server heap+external +${(fc.liveGrowthBytes / 1048576).toFixed(1)} MB, rss +${(fc.rssGrowthBytes / 1048576).toFixed(1)} MB, ${fc.serverReaction}`);
+  }
+  const logs = Object.entries(s.server.logMessages).sort((a, b) => b[1] - a[1]).slice(0, 12);
+  out.push(`server log messages: ${logs.map(([m, n]) => `${m} ×${n}`).join(', ')}`);
   out.push(`server at end: ${s.server.aliveAtEnd ? 'alive' : 'DEAD'}, /healthz ${s.server.healthzAtEnd}; logged errors ${s.server.errorLogs.length}; longest log line ${s.server.maxLogLineBytes} bytes`);
   out.push('', s.passed ? 'PASS' : `FAIL: ${s.failures.join('; ')}`);
   return out.join('\n');

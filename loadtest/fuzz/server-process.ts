@@ -43,6 +43,8 @@ export class ServerProcess {
   readonly stderrTail: string[] = [];
   /** stdout log lines with level error (internal errors the server caught and logged). */
   readonly errorLogs: string[] = [];
+  /** Log lines per `msg` (e.g. "heartbeat missed, dropping connection"), to explain outcomes from the server side. */
+  readonly logMessages = new Map<string, number>();
   logLines = 0;
   logBytes = 0;
   maxLogLineBytes = 0;
@@ -101,8 +103,10 @@ export class ServerProcess {
       const bytes = Buffer.byteLength(line);
       this.logBytes += bytes + 1;
       if (bytes > this.maxLogLineBytes) this.maxLogLineBytes = bytes;
-      // substring test, not JSON.parse: thousands of lines per second must cost the fuzzer nothing
+      // substring tests, not JSON.parse: thousands of lines per second must cost the fuzzer nothing
       if (line.includes('"level":"error"') && this.errorLogs.length < 50) this.errorLogs.push(line.slice(0, 2000));
+      const msg = /"msg":"([^"]{1,80})"/.exec(line)?.[1];
+      if (msg !== undefined && (this.logMessages.size < 200 || this.logMessages.has(msg))) this.logMessages.set(msg, (this.logMessages.get(msg) ?? 0) + 1);
     });
     this.child.on('message', (msg: unknown) => {
       const reply = msg as Partial<MemoryReply>;

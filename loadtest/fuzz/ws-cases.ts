@@ -6,8 +6,6 @@
 import { encodePcm } from '../../server/protocol/pcm-codec.ts';
 import {
   ANY_CLIENT_ERROR,
-  FUZZ_API_KEY,
-  FUZZ_GOOD_ORIGIN,
   PH,
   errorOutcome,
   type AudioPlan,
@@ -33,7 +31,7 @@ export function binary(bytes: Uint8Array, note: string): WsStep {
 
 /** The credential every non-auth case uses: none in the open phase, the API key in the auth phase. */
 export function sessionHeaders(ctx: GenContext): string[] {
-  return ctx.phase === 'auth' ? [`Authorization: Bearer ${FUZZ_API_KEY}`] : [];
+  return ctx.phase === 'auth' ? [`Authorization: Bearer ${ctx.apiKey}`] : [];
 }
 
 export function wsCase(ctx: GenContext, category: Category, variant: string, steps: WsStep[], expect: string[], extra: Partial<WsCase> = {}): WsCase {
@@ -285,26 +283,26 @@ export function authCase(ctx: GenContext): WsCase {
   const headers: string[] = [];
   let path = '/v1/stream';
   const bearer = (v: string): number => headers.push(`Authorization: Bearer ${v}`);
-  if (cred === 'key') bearer(FUZZ_API_KEY);
-  else if (cred === 'bad-key') bearer(FUZZ_API_KEY.slice(0, -1));
-  else if (cred === 'basic') headers.push(`Authorization: Basic ${Buffer.from(`x:${FUZZ_API_KEY}`).toString('base64')}`);
+  if (cred === 'key') bearer(ctx.apiKey);
+  else if (cred === 'bad-key') bearer(ctx.apiKey.slice(0, -1));
+  else if (cred === 'basic') headers.push(`Authorization: Basic ${Buffer.from(`x:${ctx.apiKey}`).toString('base64')}`);
   else if (cred === 'token') bearer(PH.freshToken);
   else if (cred === 'used-token') bearer(PH.usedToken);
   else if (cred === 'forged') bearer(`${Buffer.from('{"jti":"a","exp":1e20}').toString('base64url')}.${'A'.repeat(43)}`);
   else if (cred === 'huge') bearer('t'.repeat(rng.int(5000, 20_000)));
   else if (cred === 'query-token') path += `?token=${PH.freshToken}`;
   // the query takes tokens only, never the key (URLs end up in logs): refused (§1)
-  else if (cred === 'query-key') path += `?token=${FUZZ_API_KEY}`;
+  else if (cred === 'query-key') path += `?token=${ctx.apiKey}`;
   else if (cred === 'query-used-token') path += `?token=${PH.usedToken}`;
   else if (cred === 'query-garbage') path += `?token=${rng.pick(['', '%', '.', 'a.b.c', '%00', 'x'.repeat(3000)])}`;
-  if (origin !== 'none') headers.push(`Origin: ${origin === 'good' ? FUZZ_GOOD_ORIGIN : origin === 'bad' ? 'https://evil.example' : origin === 'null' ? 'null' : `https://${'o'.repeat(8000)}.example`}`);
+  if (origin !== 'none') headers.push(`Origin: ${origin === 'good' ? ctx.goodOrigin : origin === 'bad' ? 'https://evil.example' : origin === 'null' ? 'null' : `https://${'o'.repeat(8000)}.example`}`);
   const spec = validStart(rng);
   const { steps, samples } = streamSteps(rng, spec, rng.int(1, 3));
   steps.push({ op: 'end' });
   let expect: string[];
   let refused = false;
   if (phase === 'open') expect = ['done/1000'];
-  else if (origin !== 'none' && origin !== 'good') [expect, refused] = [[errorOutcome('LIVESTEM_ERR_ORIGIN_NOT_ALLOWED')], true];
+  else if (ctx.originsEnforced && origin !== 'none' && origin !== 'good') [expect, refused] = [[errorOutcome('LIVESTEM_ERR_ORIGIN_NOT_ALLOWED')], true];
   else if (cred === 'key' || cred === 'token' || cred === 'query-token') expect = ['done/1000'];
   else [expect, refused] = [[errorOutcome('LIVESTEM_ERR_UNAUTHORIZED')], true];
   // Header sizes near Node's 16 KiB limit may be refused by the HTTP parser before any auth check.

@@ -130,7 +130,8 @@ export function slowReaderCase(ctx: GenContext): WsCase {
   if (rng.chance(0.3)) {
     const afterStart = rng.chance(0.5);
     const steps: WsStep[] = afterStart ? [json(spec.message, 'start'), { op: 'await', types: ['ready'], count: 1 }] : [];
-    steps.push({ op: 'await', types: ['error'], count: 1, timeoutMs: 15_000 });
+    // long enough for a --url server with the default timeouts (start 10 s, idle 30 s)
+    steps.push({ op: 'await', types: ['error'], count: 1, timeoutMs: 40_000 });
     return wsCase(ctx, 'slow-reader', afterStart ? 'silent after start' : 'silent before start', steps, [errorOutcome('LIVESTEM_ERR_IDLE_TIMEOUT')]);
   }
   const steps: WsStep[] = [json(spec.message, 'start'), { op: 'await', types: ['ready'], count: 1 }, { op: 'pause' }];

@@ -4,7 +4,7 @@
  * probabilities and debounced transitions for the same span. Outputs and gain are read when a span is taken, so a
  * `configure` applies from the first sample not yet taken. Pure: due times are data handed in by the caller.
  */
-import type { OutputKind, VadMessage } from '../protocol/messages.ts';
+import type { OutputKind, VadMessage } from '../../client-sdk/src/protocol/index.ts';
 import type { SeparatedBlock } from './separation-pipeline.ts';
 import type { VadSmoother } from './vad-smoother.ts';
 

@@ -6,7 +6,8 @@
  */
 import type { ErrorCode } from '../errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { INPUT_SAMPLE_LIMIT, PcmDecodeError, bytesPerSample, clampSamples, decodePcm } from '../protocol/pcm-codec.ts';
+import { PcmDecodeError, bytesPerSample, decodePcm } from '../../client-sdk/src/protocol/index.ts';
+import { INPUT_SAMPLE_LIMIT, clampSamples } from './input-clamp.ts';
 import type { StreamProcessor } from './stream-processor.ts';
 
 export interface IntakeContext {

@@ -3,8 +3,7 @@
  * plus their VAD message), so a client reconnecting after a drop can ask for everything from the offset it last
  * received completely. Bounded by samples; older spans are dropped as new ones arrive.
  */
-import { decodeAudioFrame, encodeAudioFrame } from '../protocol/audio-frame-codec.ts';
-import type { VadMessage } from '../protocol/messages.ts';
+import { decodeAudioFrame, encodeAudioFrame, type VadMessage } from '../../client-sdk/src/protocol/index.ts';
 
 export interface ReplaySpan {
   sampleOffset: number;

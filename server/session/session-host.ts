@@ -8,7 +8,7 @@ import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Logger } from '../log.ts';
 import type { LogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { ClientMessage, SessionLimits } from '../protocol/messages.ts';
+import type { ResumeMessage, SessionLimits } from '../../client-sdk/src/protocol/index.ts';
 import type { Session } from './session.ts';
 
 export interface SessionTimers {
@@ -43,5 +43,5 @@ export interface SessionHost {
   admitted(session: Session): void;
   released(session: Session): void;
   /** Resume: moves this placeholder's connection to the named detached session, or fails the placeholder. */
-  resume(placeholder: Session, message: Extract<ClientMessage, { type: 'resume' }>): void;
+  resume(placeholder: Session, message: ResumeMessage): void;
 }

@@ -9,7 +9,7 @@ import {
   type ResumedMessage,
   type SessionLimits,
   type StatsMessage,
-} from '../protocol/messages.ts';
+} from '../../client-sdk/src/protocol/index.ts';
 import type { StreamProcessor } from './stream-processor.ts';
 
 export interface SessionIdentity {

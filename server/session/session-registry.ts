@@ -7,7 +7,7 @@ import { LivestemError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { ClientMessage } from '../protocol/messages.ts';
+import type { ResumeMessage } from '../../client-sdk/src/protocol/index.ts';
 import type { Connection } from './connection.ts';
 import { Session, type SessionHost, type SessionSettings, type SessionTimers, type StreamModel } from './session.ts';
 
@@ -106,7 +106,7 @@ export class SessionRegistry implements SessionHost {
     }
   }
 
-  resume(placeholder: Session, message: Extract<ClientMessage, { type: 'resume' }>): void {
+  resume(placeholder: Session, message: ResumeMessage): void {
     const target = this.admittedSessions.get(message.sessionId);
     const connection = placeholder.transport;
     if (!target || !connection || !sameSecret(target.resumeToken, message.resumeToken)) {

@@ -12,7 +12,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ERROR_CATALOG, LivestemError, toLivestemError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { checkStartAudio, errorMessage, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.ts';
+import type { ServerMessage } from '../../client-sdk/src/protocol/index.ts';
+import { checkStartAudio, errorMessage, parseClientMessage, type ParsedClientMessage, type UncheckedStartMessage } from '../protocol/messages.ts';
 import { takeAudio } from './audio-intake.ts';
 import { FlowControl } from './flow-control.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
@@ -106,7 +107,7 @@ export class Session implements ConnectionHandler {
 
   private handleText(text: string): void {
     if (isTerminal(this.state)) return;
-    let message: ClientMessage;
+    let message: ParsedClientMessage;
     try {
       message = parseClientMessage(text);
     } catch (err) {
@@ -311,7 +312,7 @@ export class Session implements ConnectionHandler {
 
   // ---- start / control ----
 
-  private start(message: Extract<ClientMessage, { type: 'start' }>): void {
+  private start(message: UncheckedStartMessage): void {
     let audio;
     try {
       audio = checkStartAudio(message);
@@ -372,7 +373,7 @@ export class Session implements ConnectionHandler {
     this.failWith(error);
   }
 
-  private control(message: ClientMessage): void {
+  private control(message: ParsedClientMessage): void {
     const p = this.processor!;
     switch (message.type) {
       case 'ping':

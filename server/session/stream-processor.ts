@@ -6,8 +6,8 @@
 import type { FrameModelStream } from '../inference/frame-model.ts';
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { encodeAudioFrame } from '../protocol/audio-frame-codec.ts';
-import type { InputAdjustments, OutputKind, StreamAudioConfig, VadMessage } from '../protocol/messages.ts';
+import { encodeAudioFrame, type InputAdjustments, type OutputKind, type VadMessage } from '../../client-sdk/src/protocol/index.ts';
+import type { StreamAudioConfig } from '../protocol/messages.ts';
 import { OutputFramer, type FramedOutput } from '../pipeline/output-framer.ts';
 import { SeparationPipeline } from '../pipeline/separation-pipeline.ts';
 import { VadSmoother } from '../pipeline/vad-smoother.ts';

@@ -12,7 +12,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { decodeAudioFrameHeader, type AudioFrameHeader } from '../../server/protocol/audio-frame-codec.ts';
+import { decodeAudioFrameHeader, type AudioFrameHeader } from '../../client-sdk/src/protocol/index.ts';
 
 export type Fault =
   | { connection: number; binaryFrame: number; action: 'drop' }

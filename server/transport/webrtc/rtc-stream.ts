@@ -11,9 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { RTCDataChannel, RtpPacket } from 'werift';
 import { LivestemError, isErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { decodeAudioFrame } from '../../protocol/audio-frame-codec.ts';
-import type { OutputKind, ReadyMessage, ServerMessage } from '../../protocol/messages.ts';
-import { encodePcm } from '../../protocol/pcm-codec.ts';
+import { decodeAudioFrame, encodePcm, type OutputKind, type ReadyMessage, type RtcTransportStats, type ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
 import type { Connection, ConnectionHandler } from '../../session/connection.ts';
 import { OPUS_RATE_HZ, type IngestStats, type OpusIngest } from './opus-ingest.ts';
 import type { AnsweredPeer } from './rtc-peer.ts';
@@ -235,7 +233,7 @@ export class RtcStream implements Connection {
     dc.send(JSON.stringify(event));
   }
 
-  #rtcStats(): Record<string, number> {
+  #rtcStats(): RtcTransportStats {
     const ingest = this.#ingest?.stats;
     const pacer = this.#pacer?.stats;
     return {

@@ -15,7 +15,9 @@ import type { AccessPolicy } from '../../auth/access-policy.ts';
 import { LivestemError, toLivestemError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
-import { errorMessage, OUTPUT_KINDS, type ErrorMessage, type OutputKind } from '../../protocol/messages.ts';
+import { OUTPUT_KINDS, type ErrorMessage, type OutputKind, type WebRtcAnswerMessage, type WebRtcOfferMessage } from '../../../client-sdk/src/protocol/index.ts';
+import { errorMessage } from '../../protocol/messages.ts';
+import type { Same } from '../../protocol/same-type.ts';
 import type { Connection } from '../../session/connection.ts';
 import { truncateForEcho, truncateText } from '../../text-bounds.ts';
 import { parseRequestTarget } from '../http/request-target.ts';
@@ -65,18 +67,13 @@ export const webrtcOfferMessageSchema = z.strictObject({
   type: z.literal('webrtc-offer'),
   // No max here: inspectOffer measures UTF-8 bytes and answers PAYLOAD_TOO_LARGE like the HTTP route.
   sdp: z.string().min(1),
-  model: z.string().min(1).max(64).optional(),
-  outputs: z.array(z.enum(OUTPUT_KINDS)).min(1).max(3).optional(),
-  vocalGain: z.number().min(0).max(1).optional(),
+  model: z.string().min(1).max(64).exactOptional(),
+  outputs: z.array(z.enum(OUTPUT_KINDS)).min(1).max(3).exactOptional(),
+  vocalGain: z.number().min(0).max(1).exactOptional(),
 });
-
-export interface WebRtcAnswerMessage {
-  type: 'webrtc-answer';
-  sdp: string;
-  /** DELETE this path (or close the control channel) to end the stream. A bearer secret: keep it private. */
-  resource: string;
-  outputMids: Record<string, string>;
-}
+/** Compile-time: the schema accepts exactly the shared protocol type. */
+const offerSchemaMatchesProtocol: Same<z.infer<typeof webrtcOfferMessageSchema>, WebRtcOfferMessage> = true;
+void offerSchemaMatchesProtocol;
 
 export interface OfferAnswer {
   /** The stream's internal id (logs, metrics); not a capability. */
