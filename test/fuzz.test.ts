@@ -20,9 +20,10 @@ const summary = await runFuzz({
   // The fuzz sessions stream faster than real time with maxLoad 1 (no admission control), so the engine runs seconds
   // behind (12 sessions × 1 s of buffered input each; the canary's output lagged up to 14 s on a loaded 2-core box)
   // and the server pauses reading the canary's socket. Its heartbeat then drops the live canary (1006) because the
-  // pong sits unread behind that pause — a server bug the CLI's 3 s heartbeat reports; here it would only make the
-  // test depend on the box's load, so the heartbeat is kept out of the way.
-  serverEnv: { LIVESTEM_HEARTBEAT_MS: '120000' },
+  // pong sits unread behind that pause — a server bug the CLI's 3 s heartbeat reports (the 4 s idle timeout counts
+  // the same pause against a client, too); here it would only make the test depend on the box's load, so both are
+  // kept out of the way.
+  serverEnv: { LIVESTEM_HEARTBEAT_MS: '120000', LIVESTEM_IDLE_TIMEOUT_MS: '15000' },
   log: (line) => report.push(line),
 });
 t.comment(report.join('\n'));

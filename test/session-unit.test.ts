@@ -476,3 +476,27 @@ t.test('flush with resampling: total output stays ceil(input · out/in) however 
   t.match(conn.json('done'), { inputSamples: 5, outputSamples: 6 });
   t.equal(vocalsOf(conn)[0]!.length, 6);
 });
+
+t.test('silence the server caused is not idleness: paused for input, the idle timer waits', async (t) => {
+  const { registry, timers } = setup({ maxBufferedInputMs: 200 });
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify({ ...start, model: 'slow' }));
+  conn.handler!.onBinary(encodePcm([new Float32Array(3000), new Float32Array(3000)], 'f32le')); // 187 ms
+  t.ok(conn.paused, 'reading paused for input');
+  timers.advance(5000);
+  t.equal(conn.closed, undefined, 'no IDLE_TIMEOUT while the server is the one not reading');
+  for (let i = 0; i < 400 && conn.paused; i++) await settle();
+  t.notOk(conn.paused, 'resumed once processed');
+  timers.advance(5000);
+  t.equal(conn.closed?.code, 4408, 'real silence afterwards still times out');
+});
+
+t.test('resume with an unsupported protocolVersion is PROTOCOL_VERSION', async (t) => {
+  const { registry } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify({ type: 'resume', sessionId: 'x', resumeToken: 'y', lastSampleOffset: 0, protocolVersion: 2 }));
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_PROTOCOL_VERSION' });
+  t.equal(conn.closed?.code, 4400);
+});

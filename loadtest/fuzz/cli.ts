@@ -29,6 +29,8 @@ const USAGE = `usage: npm run fuzz -- --messages N [options]
   --lenient            outcomes outside the documented ones are warnings, not failures
   --json FILE          also write the JSON summary to FILE
   --server-main FILE   run another checkout's server/main.ts (e.g. an older commit exported with git archive)
+  --replay I,J,…       run only these case indices (the #N of a report), one at a time, with the same --seed
+  --phase open|auth    the phase of the replayed cases (the word after #N in a report; default open)
   --churn N            instead: session churn, N sessions per round (see npm run churn)`;
 
 function fail(message: string): never {
@@ -64,6 +66,8 @@ async function main(): Promise<number> {
       churn: { type: 'string' },
       rounds: { type: 'string' },
       'server-main': { type: 'string' },
+      replay: { type: 'string' },
+      phase: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -97,6 +101,8 @@ async function main(): Promise<number> {
     only,
     lenient: values.lenient === true,
     serverMain: values['server-main'] ? resolve(values['server-main']) : undefined,
+    replay: values.replay?.split(',').map((v) => int('replay', v.trim(), 0)),
+    replayPhase: values.phase === 'auth' ? 'auth' : values.phase === undefined || values.phase === 'open' ? 'open' : fail('--phase is open or auth'),
   });
   const json = JSON.stringify(summary, null, 2);
   if (values.json) await writeFile(values.json, json);

@@ -42,6 +42,9 @@ export interface FuzzOptions {
   serverMain?: string | undefined;
   /** Overrides of FUZZ_SERVER_ENV for our own server (e.g. a longer heartbeat). */
   serverEnv?: ServerEnv;
+  /** Run only these case indices (from a report's `#N phase/…`), one at a time, in `replayPhase`. */
+  replay?: number[] | undefined;
+  replayPhase?: Phase | undefined;
   log?: (line: string) => void;
 }
 
@@ -86,7 +89,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   let logBytes = 0;
   const logMessages: Record<string, number> = {};
   const external = o.url !== undefined ? new URL(o.url) : undefined;
-  const phases: Phase[] = external ? [o.apiKey ? 'auth' : 'open'] : ['open', 'auth'];
+  const replay = o.replay && o.replay.length > 0 ? [...o.replay] : undefined;
+  const phases: Phase[] = replay ? [o.replayPhase ?? 'open'] : external ? [o.apiKey ? 'auth' : 'open'] : ['open', 'auth'];
   const model = external ? undefined : await exportFuzzModel();
   let index = 0;
 
@@ -176,12 +180,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       });
 
       const worker = async (): Promise<void> => {
-        while (sent < budget && !stopped) {
+        while ((replay ? replay.length > 0 : sent < budget) && !stopped) {
           if (recovering) {
             await recovering;
             continue;
           }
-          const c = generateCase(index++, { seed: o.seed, phase, maxMessageBytes, only: o.only, apiKey: apiKey ?? FUZZ_API_KEY, ...origins });
+          const c = generateCase(replay ? replay.shift()! : index++, { seed: o.seed, phase, maxMessageBytes, only: o.only, apiKey: apiKey ?? FUZZ_API_KEY, ...origins });
           sent += c.messages;
           if (quarantined.has(variantKey(c))) {
             tally.skip(c);
@@ -198,7 +202,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
           if (verdict === 'wrong') log(`fuzz: [wrong] ${r.outcome}${r.violations.length ? ` — ${r.violations[0]}` : ''} ← ${describeCase(c).slice(0, 300)}`);
         }
       };
-      await Promise.all(Array.from({ length: o.connections }, () => worker()));
+      await Promise.all(Array.from({ length: replay ? 1 : o.connections }, () => worker()));
       while (recovering) await recovering;
       watchdog.stop();
 

@@ -20,6 +20,10 @@ export class FlowControl {
     this.reasons.clear();
   }
 
+  get paused(): boolean {
+    return this.reasons.size > 0;
+  }
+
   get pausedForOutput(): boolean {
     return this.reasons.has('output');
   }

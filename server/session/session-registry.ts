@@ -7,7 +7,7 @@ import { LivestemError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { ResumeMessage } from '../../client-sdk/src/protocol/index.ts';
+import { PROTOCOL_VERSION, type ResumeMessage } from '../../client-sdk/src/protocol/index.ts';
 import type { Connection } from './connection.ts';
 import { Session, type SessionHost, type SessionSettings, type SessionTimers, type StreamModel } from './session.ts';
 
@@ -107,6 +107,12 @@ export class SessionRegistry implements SessionHost {
   }
 
   resume(placeholder: Session, message: ResumeMessage): void {
+    if (message.protocolVersion !== undefined && message.protocolVersion !== PROTOCOL_VERSION) {
+      placeholder.fail(
+        new LivestemError('LIVESTEM_ERR_PROTOCOL_VERSION', `protocolVersion ${message.protocolVersion} is not supported (this server speaks ${PROTOCOL_VERSION})`),
+      );
+      return;
+    }
     const target = this.admittedSessions.get(message.sessionId);
     const connection = placeholder.transport;
     if (!target || !connection || !sameSecret(target.resumeToken, message.resumeToken)) {

@@ -290,8 +290,15 @@ export class Session implements ConnectionHandler {
     this.host.released(this);
   }
 
-  /** Silence while reading is paused for output means the client stopped reading, not that it has nothing to say. */
+  /**
+   * Silence while reading is paused is not the client's: paused for output, the client stopped reading (a slow
+   * consumer); paused for input or rate, the server has not read what it sent yet (wait for it).
+   */
   private idleTimeout(): void {
+    if (this.state.kind === 'streaming' && this.flow.paused && !this.flow.pausedForOutput) {
+      this.dispatch({ type: 'client-message' }); // re-arms the idle timer
+      return;
+    }
     if (this.flow.pausedForOutput) {
       const buffered = this.connection?.bufferedBytes ?? 0;
       this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `client read no output for ${this.host.settings.limits.idleTimeoutMs} ms (${buffered} bytes unsent)`);

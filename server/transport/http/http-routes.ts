@@ -133,6 +133,11 @@ export function createHttpHandler(deps: HttpRouteDeps): (req: IncomingMessage, r
   };
   return (req, res) => {
     route(req, res).catch((err: unknown) => {
+      // The client went away mid-request (aborted body, reset): nobody to answer, and not a server fault.
+      if (req.destroyed && !(err instanceof LivestemError)) {
+        res.destroy();
+        return;
+      }
       const error = toLivestemError(err);
       if (error.code === 'LIVESTEM_ERR_INTERNAL') deps.log.error('http route failed', { err, url: req.url });
       if (res.headersSent) res.destroy(error);

@@ -111,6 +111,11 @@ export class WsConnection implements Connection {
     this.ws.terminate();
   }
 
+  /** Reading paused by the server (backpressure): the peer's pongs cannot be read either. */
+  get inputPaused(): boolean {
+    return this.ws.isPaused;
+  }
+
   pauseInput(): void {
     if (!this.closed && !this.ws.isPaused) this.ws.pause();
   }

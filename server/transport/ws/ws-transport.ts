@@ -95,6 +95,9 @@ export class WsTransport {
 
   private beat(): void {
     for (const c of this.connections) {
+      // While the server itself is not reading, a pong cannot arrive: that silence is ours, not a dead peer. The
+      // session's own timers (idle, slow consumer) bound how long such a connection can stay paused.
+      if (c.inputPaused) continue;
       if (!c.alive) {
         this.options.log.info('heartbeat missed, dropping connection', { connection: c.id, remote: c.remoteAddress });
         c.terminate();
