@@ -257,29 +257,29 @@ t.test('finite but huge f32 samples are clamped and counted; output stays finite
 });
 
 t.test('rate limits: over the rate reading pauses until the bucket refills; a flood beyond that is RATE_LIMITED (4429)', async (t) => {
-  const { registry, timers } = setup({ maxControlMessagesPerSecond: 20, maxAudioMessagesPerSecond: 50 });
+  const { registry, timers } = setup({ maxControlMessagesPerSecond: 80, maxAudioMessagesPerSecond: 200 });
   const conn = new FakeConnection();
   registry.open(conn);
   conn.handler!.onText(JSON.stringify(start));
   for (let i = 0; i < 19; i++) conn.handler!.onText('{"type":"ping"}');
-  t.equal(conn.closed, undefined, 'a burst of one second worth (start + 19 pings) is fine');
+  t.equal(conn.closed, undefined, 'a burst of a quarter second worth (start + 19 pings) is fine');
   t.notOk(conn.paused, 'and reading goes on');
-  timers.advance(500);
+  timers.advance(125);
   for (let i = 0; i < 10; i++) conn.handler!.onText('{"type":"ping"}');
   t.notOk(conn.paused, 'the bucket refills at the sustained rate');
   conn.handler!.onText('{"type":"ping"}');
   t.ok(conn.paused, 'over the rate: reading pauses (messages already read are still answered)');
-  timers.advance(60);
+  timers.advance(15);
   t.notOk(conn.paused, 'and resumes once the bucket has refilled');
-  for (let i = 0; i < 40 && !conn.closed; i++) conn.handler!.onText('{"type":"ping"}');
-  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /20 control messages per second/ }, 'a second worth more while paused is a flood');
+  for (let i = 0; i < 300 && !conn.closed; i++) conn.handler!.onText('{"type":"ping"}');
+  t.match(conn.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /80 control messages per second/ }, 'more than a read worth while paused is a flood');
   t.same(conn.closed, { code: 4429, reason: 'LIVESTEM_ERR_RATE_LIMITED' });
 
   const audio = new FakeConnection();
   registry.open(audio);
   audio.handler!.onText(JSON.stringify(start));
-  for (let i = 0; i < 120; i++) audio.handler!.onBinary(encodePcm([new Float32Array(1), new Float32Array(1)], 'f32le'));
-  t.match(audio.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /50 audio messages per second/ });
+  for (let i = 0; i < 400; i++) audio.handler!.onBinary(encodePcm([new Float32Array(1), new Float32Array(1)], 'f32le'));
+  t.match(audio.json('error'), { code: 'LIVESTEM_ERR_RATE_LIMITED', message: /200 audio messages per second/ });
 });
 
 t.test('a backlog read at once after the server paused reading is throttled, not failed', async (t) => {

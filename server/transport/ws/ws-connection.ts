@@ -28,6 +28,8 @@ export interface WsConnectionOptions {
   control?: ControlRouter | undefined;
 }
 
+const TOO_MUCH_CLOSE_CODE = ERROR_CATALOG.LIVESTEM_ERR_RATE_LIMITED.closeCode;
+
 export class WsConnection implements Connection {
   readonly inputBackpressure = true;
   private handler: ConnectionHandler | undefined;
@@ -92,14 +94,18 @@ export class WsConnection implements Connection {
   }
 
   /**
-   * Starts the close handshake. Reading resumes (a paused socket would never see the peer's close frame) and a peer
-   * that does not answer within `closeTimeoutMs` is cut off, so a failed session never holds its socket for long.
+   * Starts the close handshake. Reading resumes (a paused socket would never see the peer's close frame), except for
+   * a flooding client, and a peer that does not answer within `closeTimeoutMs` is cut off, so a failed session never
+   * holds its socket for long.
    */
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.handler = undefined;
-    if (this.ws.isPaused) this.ws.resume();
+    // A client closed for sending too much (4429) is not read any further: parsing the rest of its flood would cost
+    // other sessions; it still gets the error and the close frame, and the socket is cut after the close timeout.
+    if (code === TOO_MUCH_CLOSE_CODE) this.ws.pause();
+    else if (this.ws.isPaused) this.ws.resume();
     this.ws.close(code, reason.slice(0, 120));
     this.closeTimer = setTimeout(() => this.ws.terminate(), this.options.closeTimeoutMs);
     this.closeTimer.unref();

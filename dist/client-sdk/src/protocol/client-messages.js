@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=client-messages.js.map

@@ -1,0 +1,83 @@
+/**
+ * Whether this host stores a Float32Array's bytes little-endian, i.e. in wire order, so f32le can be copied as bytes.
+ * Read from a typed array rather than node:os so browsers get the same answer.
+ */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export function bytesPerSample(format) {
+    return format === 's16le' ? 2 : 4;
+}
+export class PcmDecodeError extends Error {
+    reason;
+    name = 'PcmDecodeError';
+    constructor(reason, message) {
+        super(message);
+        this.reason = reason;
+    }
+}
+/**
+ * Decodes interleaved PCM into planar channels. Throws PcmDecodeError('misaligned') when the byte length is not a
+ * whole number of sample frames and PcmDecodeError('non-finite') on any NaN/±Infinity (f32le), before returning
+ * anything: a rejected frame leaves no partial audio behind.
+ */
+export function decodePcm(bytes, format, channels) {
+    const frameBytes = bytesPerSample(format) * channels;
+    if (bytes.byteLength % frameBytes !== 0) {
+        throw new PcmDecodeError('misaligned', `${bytes.byteLength} bytes is not a multiple of ${frameBytes} (${bytesPerSample(format)}-byte ${format} × ${channels} channels)`);
+    }
+    const frames = bytes.byteLength / frameBytes;
+    const out = Array.from({ length: channels }, () => new Float32Array(frames));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (format === 's16le') {
+        for (let i = 0, p = 0; i < frames; i++) {
+            for (let c = 0; c < channels; c++, p += 2)
+                out[c][i] = view.getInt16(p, true) / 32768;
+        }
+        return out;
+    }
+    for (let i = 0, p = 0; i < frames; i++) {
+        for (let c = 0; c < channels; c++, p += 4) {
+            const v = view.getFloat32(p, true);
+            if (!Number.isFinite(v)) {
+                throw new PcmDecodeError('non-finite', `sample ${i} of channel ${c} is ${v}`);
+            }
+            out[c][i] = v;
+        }
+    }
+    return out;
+}
+/** Writes planar samples as interleaved PCM into `out` (which must hold exactly the samples) or a new buffer. */
+export function encodePcm(samples, format, out) {
+    const channels = samples.length;
+    const frames = samples[0]?.length ?? 0;
+    const bytes = out ?? new Uint8Array(frames * channels * bytesPerSample(format));
+    if (bytes.byteLength !== frames * channels * bytesPerSample(format)) {
+        throw new RangeError(`output buffer is ${bytes.byteLength} bytes, need ${frames * channels * bytesPerSample(format)}`);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (format === 's16le') {
+        for (let i = 0, p = 0; i < frames; i++) {
+            for (let c = 0; c < channels; c++, p += 2) {
+                const v = Math.round(samples[c][i] * 32768);
+                view.setInt16(p, v > 32767 ? 32767 : v < -32768 ? -32768 : v, true);
+            }
+        }
+        return bytes;
+    }
+    if (LITTLE_ENDIAN_HOST) {
+        // Interleave into native floats and copy the bytes: several times faster than DataView per sample.
+        const interleaved = new Float32Array(frames * channels);
+        for (let c = 0; c < channels; c++) {
+            const ch = samples[c];
+            for (let i = 0, p = c; i < frames; i++, p += channels)
+                interleaved[p] = ch[i];
+        }
+        bytes.set(new Uint8Array(interleaved.buffer));
+        return bytes;
+    }
+    for (let i = 0, p = 0; i < frames; i++) {
+        for (let c = 0; c < channels; c++, p += 4)
+            view.setFloat32(p, samples[c][i], true);
+    }
+    return bytes;
+}
+//# sourceMappingURL=pcm-codec.js.map

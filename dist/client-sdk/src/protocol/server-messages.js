@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=server-messages.js.map

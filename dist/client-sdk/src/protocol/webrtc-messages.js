@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=webrtc-messages.js.map

@@ -1,0 +1,135 @@
+/**
+ * Server configuration from command-line flags and environment variables (flags win), validated with zod.
+ * `--help` prints every option with its env variable and default.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+const OPTIONS = {
+    host: { flag: 'host', env: 'HOST', help: 'interface to listen on', kind: 'string' },
+    port: { flag: 'port', env: 'PORT', help: 'TCP port (0 = any free port)', kind: 'int' },
+    modelsDir: { flag: 'models-dir', env: 'LIVESTEM_MODELS_DIR', help: 'directory of <model>/{manifest.json,model.onnx}', kind: 'string' },
+    defaultModel: { flag: 'default-model', env: 'LIVESTEM_DEFAULT_MODEL', help: 'model used when start names none', kind: 'string' },
+    provider: { flag: 'provider', env: 'LIVESTEM_EXECUTION_PROVIDER', help: 'ONNX Runtime execution provider: cpu | cuda | auto (cuda, else cpu)', kind: 'string' },
+    ortThreads: { flag: 'ort-threads', env: 'LIVESTEM_ORT_THREADS', help: 'ONNX Runtime intra-op threads per model', kind: 'int' },
+    maxBatch: { flag: 'max-batch', env: 'LIVESTEM_MAX_BATCH', help: 'most streams stepped in one model call (1 = no batching)', kind: 'int' },
+    batchWindowMs: { flag: 'batch-window-ms', env: 'LIVESTEM_BATCH_WINDOW_MS', help: 'longest a ready frame waits for others to join its batch', kind: 'number' },
+    maxSessions: { flag: 'max-sessions', env: 'LIVESTEM_MAX_SESSIONS', help: 'admission: most concurrent sessions (incl. detached)', kind: 'int' },
+    maxLoad: { flag: 'max-load', env: 'LIVESTEM_MAX_LOAD', help: 'admission: refuse new sessions above this engine load (0..1)', kind: 'number' },
+    maxMessageBytes: { flag: 'max-message-bytes', env: 'LIVESTEM_MAX_MESSAGE_BYTES', help: 'largest accepted WebSocket message', kind: 'int' },
+    maxBufferedInputMs: { flag: 'max-buffered-input-ms', env: 'LIVESTEM_MAX_BUFFERED_INPUT_MS', help: 'audio received but not processed, per session, before INPUT_OVERRUN', kind: 'number' },
+    maxSendBufferBytes: { flag: 'max-send-buffer-bytes', env: 'LIVESTEM_MAX_SEND_BUFFER_BYTES', help: 'unsent output (every message kind) per session before SLOW_CONSUMER; reading pauses at a quarter', kind: 'int' },
+    maxControlMessagesPerSecond: { flag: 'max-control-messages-per-second', env: 'LIVESTEM_MAX_CONTROL_MESSAGES_PER_SECOND', help: 'text messages per connection per second (burst: one second) before RATE_LIMITED', kind: 'int' },
+    maxAudioMessagesPerSecond: { flag: 'max-audio-messages-per-second', env: 'LIVESTEM_MAX_AUDIO_MESSAGES_PER_SECOND', help: 'binary messages per connection per second (burst: one second) before RATE_LIMITED', kind: 'int' },
+    closeTimeoutMs: { flag: 'close-timeout-ms', env: 'LIVESTEM_CLOSE_TIMEOUT_MS', help: 'after the server closes a WebSocket, how long the peer has to answer before the socket is cut', kind: 'int' },
+    idleTimeoutMs: { flag: 'idle-timeout-ms', env: 'LIVESTEM_IDLE_TIMEOUT_MS', help: 'close a session that sends nothing for this long', kind: 'int' },
+    startTimeoutMs: { flag: 'start-timeout-ms', env: 'LIVESTEM_START_TIMEOUT_MS', help: 'time a new connection has to send start/resume', kind: 'int' },
+    resumeGraceMs: { flag: 'resume-grace-ms', env: 'LIVESTEM_RESUME_GRACE_MS', help: 'how long a dropped session waits for resume', kind: 'int' },
+    resumeBufferMs: { flag: 'resume-buffer-ms', env: 'LIVESTEM_RESUME_BUFFER_MS', help: 'output retained per session for replay on resume', kind: 'int' },
+    lateFrameMs: { flag: 'late-frame-ms', env: 'LIVESTEM_LATE_FRAME_MS', help: 'a hop is late when its output leaves this long after its input was due', kind: 'number' },
+    heartbeatMs: { flag: 'heartbeat-ms', env: 'LIVESTEM_HEARTBEAT_MS', help: 'WebSocket ping interval; a missed pong drops the connection', kind: 'int' },
+    drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'LIVESTEM_DRAIN_TIMEOUT_MS', help: 'on SIGTERM, time sessions get to finish before they are flushed and closed', kind: 'int' },
+    allowedOrigins: { flag: 'allowed-origins', env: 'LIVESTEM_ALLOWED_ORIGINS', help: 'comma-separated Origin allow-list (empty = any)', kind: 'string' },
+    tokenTtlMs: { flag: 'token-ttl-ms', env: 'LIVESTEM_TOKEN_TTL_MS', help: 'default lifetime of POST /v1/tokens tokens', kind: 'int' },
+    logLevel: { flag: 'log-level', env: 'LIVESTEM_LOG_LEVEL', help: 'debug | info | warn | error', kind: 'string' },
+};
+export const configSchema = z
+    .object({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    modelsDir: z.string().min(1).default('models'),
+    defaultModel: z.string().min(1).default('lstm'),
+    provider: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
+    ortThreads: z.number().int().min(1).max(64).default(1),
+    maxBatch: z.number().int().min(1).max(4096).default(128),
+    batchWindowMs: z.number().min(0).max(100).default(2),
+    maxSessions: z.number().int().min(1).default(128),
+    maxLoad: z.number().gt(0).max(1).default(0.85),
+    maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    maxBufferedInputMs: z.number().min(50).default(1000),
+    maxSendBufferBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    maxControlMessagesPerSecond: z.number().int().min(1).max(100_000).default(100),
+    maxAudioMessagesPerSecond: z.number().int().min(1).max(100_000).default(1000),
+    closeTimeoutMs: z.number().int().min(10).max(60_000).default(2000),
+    idleTimeoutMs: z.number().int().min(100).default(30_000),
+    startTimeoutMs: z.number().int().min(100).default(10_000),
+    resumeGraceMs: z.number().int().min(0).default(30_000),
+    resumeBufferMs: z.number().int().min(0).default(3_000),
+    lateFrameMs: z.number().min(0).default(40),
+    heartbeatMs: z.number().int().min(100).default(15_000),
+    drainTimeoutMs: z.number().int().min(0).default(30_000),
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    tokenTtlMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Only from the environment: a secret must not show up in `ps`. */
+    apiKey: z.string().min(16, 'LIVESTEM_API_KEY must be at least 16 characters').optional(),
+})
+    .refine((c) => c.resumeGraceMs === 0 || c.resumeBufferMs >= c.maxBufferedInputMs, {
+    message: 'resumeBufferMs must be ≥ maxBufferedInputMs (a detached session keeps producing that much output)',
+    path: ['resumeBufferMs'],
+});
+export class ConfigError extends Error {
+    name = 'ConfigError';
+}
+export function helpText() {
+    const lines = [
+        'livestem — real-time vocals/accompaniment separation server',
+        '',
+        'usage: npm start -- [options]      (or: tsx server/main.ts [options])',
+        '',
+    ];
+    const defaults = configSchema.parse({});
+    for (const [key, spec] of Object.entries(OPTIONS)) {
+        const value = defaults[key];
+        const shown = Array.isArray(value) ? value.join(',') || '(any)' : String(value ?? '');
+        lines.push(`  --${spec.flag.padEnd(24)} ${spec.env.padEnd(32)} ${spec.help} [default: ${shown}]`);
+    }
+    lines.push(`  ${'--help'.padEnd(26)} ${''.padEnd(32)} this text`);
+    lines.push('', '  LIVESTEM_API_KEY (env only, at least 16 characters): when set, requests need credentials:', '    streams (GET /v1/stream, POST /v1/webrtc): Authorization: Bearer <key or token>, or ?token=<token>', '      (a token from POST /v1/tokens, valid for one session; the key itself is never accepted in the URL);', '    GET /metrics, GET /v1/models, POST /v1/tokens: Authorization: Bearer <key> (the key itself, not a token);', '    GET /healthz, GET /readyz: open (probes; /readyz shows only its status without the key).');
+    return lines.join('\n');
+}
+function convert(raw, spec, source) {
+    if (spec.kind === 'string')
+        return raw;
+    if (spec.kind === 'bool')
+        return raw === 'true' || raw === '1';
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value))
+        throw new ConfigError(`${source}: "${raw}" is not a number`);
+    return value;
+}
+/** Parses argv (without node and script) and env; throws ConfigError with a readable message. */
+export function loadConfig(argv, env) {
+    const flagOptions = { help: { type: 'boolean' } };
+    for (const spec of Object.values(OPTIONS))
+        flagOptions[spec.flag] = { type: 'string' };
+    let parsed;
+    try {
+        parsed = parseArgs({ args: [...argv], options: flagOptions, allowPositionals: false, strict: true });
+    }
+    catch (err) {
+        throw new ConfigError(err.message);
+    }
+    if (parsed.values['help'] === true)
+        return { help: true };
+    const input = {};
+    for (const [key, spec] of Object.entries(OPTIONS)) {
+        const fromFlag = parsed.values[spec.flag];
+        const raw = typeof fromFlag === 'string' ? fromFlag : env[spec.env];
+        if (raw === undefined || raw === '')
+            continue;
+        const source = typeof fromFlag === 'string' ? `--${spec.flag}` : spec.env;
+        input[key] = key === 'allowedOrigins' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : convert(raw, spec, source);
+    }
+    if (env['LIVESTEM_API_KEY'])
+        input['apiKey'] = env['LIVESTEM_API_KEY'];
+    return { help: false, config: validateConfig(input) };
+}
+export function validateConfig(input) {
+    const result = configSchema.safeParse(input);
+    if (!result.success) {
+        const issues = result.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+        throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
+    }
+    return result.data;
+}
+//# sourceMappingURL=config.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=frame-model.js.map

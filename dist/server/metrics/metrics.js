@@ -1,0 +1,126 @@
+/**
+ * Every metric livestem exports, defined in one place on a private prom-client Registry (so several servers can
+ * live in one process, as in tests). Default process metrics are included, minus the three
+ * `nodejs_active_*_total` gauges whose names make `promtool check metrics` fail (counter suffix on a gauge).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+export class Metrics {
+    registry = new Registry();
+    sessionsActive = new Gauge({
+        name: 'livestem_sessions_active',
+        help: 'Sessions currently admitted (streaming, draining or detached awaiting resume)',
+        registers: [this.registry],
+    });
+    sessionsStarted = new Counter({ name: 'livestem_sessions_started_total', help: 'Sessions admitted', registers: [this.registry] });
+    sessionsRejected = new Counter({
+        name: 'livestem_sessions_rejected_total',
+        help: 'Session starts refused, by reason (error code)',
+        labelNames: ['reason'],
+        registers: [this.registry],
+    });
+    sessionsEnded = new Counter({
+        name: 'livestem_sessions_ended_total',
+        help: 'Sessions ended, by outcome (done, shutdown, abandoned, or an error code)',
+        labelNames: ['outcome'],
+        registers: [this.registry],
+    });
+    resumes = new Counter({ name: 'livestem_resumes_total', help: 'Successful session resumes', registers: [this.registry] });
+    inputMessages = new Counter({ name: 'livestem_input_frames_total', help: 'Binary audio messages received', registers: [this.registry] });
+    inputSeconds = new Counter({ name: 'livestem_input_audio_seconds_total', help: 'Seconds of audio received', registers: [this.registry] });
+    inputAdjustedSamples = new Counter({
+        name: 'livestem_input_adjusted_samples_total',
+        help: 'Input samples (per channel, client rate) not processed as sent, by reason: clamped (f32 beyond the documented range), ' +
+            'dropped-overrun (oldest input dropped on a transport that cannot be slowed down), ignored-after-shutdown ' +
+            '(arrived after the server flushed the session for shutdown)',
+        labelNames: ['reason'],
+        registers: [this.registry],
+    });
+    rateLimited = new Counter({
+        name: 'livestem_rate_limited_total',
+        help: 'Connections failed for exceeding a per-connection message rate, by message class (control, audio)',
+        labelNames: ['class'],
+        registers: [this.registry],
+    });
+    outputNonFiniteSamples = new Counter({
+        name: 'livestem_output_nonfinite_samples_total',
+        help: 'Output samples that came out of the engine non-finite and were sent as 0 (should stay 0: a model bug)',
+        registers: [this.registry],
+    });
+    outputFrames = new Counter({
+        name: 'livestem_output_frames_total',
+        help: 'Binary output frames sent, by kind',
+        labelNames: ['kind'],
+        registers: [this.registry],
+    });
+    modelFrames = new Counter({ name: 'livestem_model_frames_total', help: 'STFT frames stepped through a model', registers: [this.registry] });
+    lateFrames = new Counter({
+        name: 'livestem_late_frames_total',
+        help: 'Hops whose output left later than the late-frame budget after their input was due (still sent)',
+        registers: [this.registry],
+    });
+    batchSize = new Histogram({
+        name: 'livestem_batch_size',
+        help: 'Streams stepped per model call',
+        labelNames: ['model'],
+        buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+        registers: [this.registry],
+    });
+    inferenceSeconds = new Histogram({
+        name: 'livestem_inference_seconds',
+        help: 'Duration of one batched model call',
+        labelNames: ['model'],
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+        registers: [this.registry],
+    });
+    batchWaitSeconds = new Histogram({
+        name: 'livestem_batch_wait_seconds',
+        help: 'Longest time a frame of the batch waited in the queue before its model call',
+        labelNames: ['model'],
+        buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05],
+        registers: [this.registry],
+    });
+    hopLatencySeconds = new Histogram({
+        name: 'livestem_hop_processing_seconds',
+        help: 'Per hop: from when its input was due (arrived and real time reached it) to when its output was sent',
+        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.5, 1],
+        registers: [this.registry],
+    });
+    queueDepth = new Gauge({
+        name: 'livestem_batch_queue_depth',
+        help: 'Frames waiting for a model call, by model',
+        labelNames: ['model'],
+        registers: [this.registry],
+    });
+    bufferedInputSeconds = new Gauge({
+        name: 'livestem_buffered_input_seconds',
+        help: 'Audio received but not yet processed, summed over sessions',
+        registers: [this.registry],
+    });
+    engineLoad = new Gauge({
+        name: 'livestem_engine_load',
+        help: 'Admission load estimate (max of event-loop utilisation and model busy fraction), 0..1',
+        registers: [this.registry],
+    });
+    sessionErrors = new Counter({
+        name: 'livestem_session_errors_total',
+        help: 'Errors sent to clients, by code',
+        labelNames: ['code'],
+        registers: [this.registry],
+    });
+    constructor() {
+        collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+        for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+            this.registry.removeSingleMetric(name);
+        }
+    }
+    /** Values that are sampled rather than counted are refreshed by the owner right before a scrape. */
+    setCollector(collect) {
+        this.collect = collect;
+    }
+    collect;
+    async render() {
+        this.collect?.();
+        return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    }
+}
+//# sourceMappingURL=metrics.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=same-type.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=connection.js.map

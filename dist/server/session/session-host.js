@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=session-host.js.map

@@ -1,0 +1,429 @@
+/**
+ * One client session: runs the effects of the pure lifecycle table (session-state.ts), validates what the client
+ * sends, and owns the stream's StreamProcessor (the audio engine). Control messages are handled on arrival — never
+ * behind queued audio; `flush` and `end` enter the audio queue as markers so they apply exactly after the audio sent
+ * before them.
+ *
+ * Bounds, all announced in `ready.limits`: messages per second per class (RATE_LIMITED); input — above half the input
+ * buffer the socket is paused, a message arriving while it is full is INPUT_OVERRUN (a transport that cannot be
+ * paused drops its oldest input instead, counted and reported); output — every byte queued for the client, of any
+ * message kind, counts against `maxSendBufferBytes` (SLOW_CONSUMER), and reading pauses at a quarter of it.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ERROR_CATALOG, LivestemError, toLivestemError } from "../errors.js";
+import { checkStartAudio, errorMessage, parseClientMessage } from "../protocol/messages.js";
+import { takeAudio } from "./audio-intake.js";
+import { FlowControl } from "./flow-control.js";
+import { doneMessage, readyMessage, resumedMessage, statsMessage } from "./session-messages.js";
+import { MessageRateLimiter } from "./message-rate.js";
+import { isTerminal, transition } from "./session-state.js";
+import { StreamProcessor } from "./stream-processor.js";
+/** `ip:port` → `ip`: a client reconnecting from new ports is still one client for log throttling. */
+function remoteHost(remoteAddress) {
+    return (remoteAddress ?? '?').replace(/:\d+$/, '');
+}
+export class Session {
+    host;
+    id = randomUUID();
+    resumeToken = randomBytes(24).toString('base64url');
+    state = { kind: 'starting' };
+    connection;
+    processor;
+    streamId;
+    idleTimer;
+    graceTimer;
+    flow;
+    createdAtMs;
+    log;
+    resumeFrom = 0;
+    stopping;
+    rate;
+    rateTimer;
+    constructor(host, connection) {
+        this.host = host;
+        this.connection = connection;
+        connection.bind(this);
+        this.flow = new FlowControl(host.settings.limits.maxSendBufferBytes);
+        this.flow.attach(connection);
+        this.createdAtMs = host.timers.now();
+        this.log = host.log.child({ sessionId: this.id });
+        this.rate = new MessageRateLimiter(host.settings.limits);
+        this.idleTimer = host.timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), host.settings.limits.startTimeoutMs);
+    }
+    get lifecycle() {
+        return this.state;
+    }
+    get bufferedInputSeconds() {
+        return (this.processor?.bufferedInputMs ?? 0) / 1000;
+    }
+    // ---- transport → session ----
+    onText(text) {
+        if (this.withinRate('control'))
+            this.guard(() => this.handleText(text));
+    }
+    onBinary(bytes) {
+        if (this.withinRate('audio'))
+            this.guard(() => this.handleBinary(bytes));
+    }
+    /** Checked before any parsing, so a flood costs one bucket update per message until the session fails. */
+    withinRate(kind) {
+        if (isTerminal(this.state))
+            return false;
+        const verdict = this.rate.admit(kind, this.host.timers.now());
+        if (verdict.kind === 'throttle' && !this.rateTimer) {
+            this.flow.pause('rate');
+            this.rateTimer = this.host.timers.setTimeout(() => {
+                this.rateTimer = undefined;
+                this.flow.unpause('rate');
+            }, verdict.resumeAfterMs);
+        }
+        if (verdict.kind !== 'exceeded')
+            return true;
+        this.host.metrics.rateLimited.inc({ class: kind });
+        this.failCode('LIVESTEM_ERR_RATE_LIMITED', `more than ${this.rate.limitOf(kind)} ${kind} messages per second`);
+        return false;
+    }
+    /** A bug in handling one client's message fails that session (INTERNAL, logged), never the process. */
+    guard(handle) {
+        try {
+            handle();
+        }
+        catch (err) {
+            this.failWith(err);
+        }
+    }
+    handleText(text) {
+        if (isTerminal(this.state))
+            return;
+        let message;
+        try {
+            message = parseClientMessage(text);
+        }
+        catch (err) {
+            this.failWith(err);
+            return;
+        }
+        if (this.state.kind === 'starting') {
+            if (message.type === 'start')
+                this.start(message);
+            else if (message.type === 'resume')
+                this.host.resume(this, message);
+            else
+                this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `first message must be start or resume, got ${message.type}`);
+            return;
+        }
+        this.dispatch({ type: 'client-message' });
+        this.control(message);
+    }
+    /** After the server flushed the session for shutdown, the client may not know yet: its input is not an error. */
+    get flushedForShutdown() {
+        return this.state.kind === 'draining' && this.state.reason === 'shutdown';
+    }
+    handleBinary(bytes) {
+        if (isTerminal(this.state))
+            return;
+        const p = this.processor;
+        const flushedForShutdown = this.flushedForShutdown;
+        if ((this.state.kind !== 'streaming' && !flushedForShutdown) || !p) {
+            this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `audio ${this.state.kind === 'starting' ? 'before ready' : 'after end'}`);
+            return;
+        }
+        this.dispatch({ type: 'client-message' });
+        const outcome = takeAudio(p, bytes, {
+            maxBufferedInputMs: this.host.settings.limits.maxBufferedInputMs,
+            inputBackpressure: this.connection?.inputBackpressure !== false,
+            flushedForShutdown,
+            nowMs: this.host.timers.now(),
+            metrics: this.host.metrics,
+        });
+        if (outcome.kind === 'refused')
+            this.failCode(outcome.code, outcome.message);
+        if (outcome.kind !== 'queued')
+            return;
+        if (outcome.pauseInput)
+            this.flow.pause('input');
+        if (outcome.dropped) {
+            // A client that cannot be slowed down (RTP) and an engine that fell behind: it caught up; say what was lost.
+            this.send({ type: 'input-dropped', reason: 'engine-behind', ...outcome.dropped, totalSamples: p.adjustments.inputDroppedSamples });
+            this.log.warn('input dropped: engine behind a client without backpressure', { samples: outcome.dropped.samples });
+        }
+    }
+    onTransportError(error) {
+        this.failWith(error);
+    }
+    /** Fails the session with a catalog error (used by the registry, e.g. a refused resume). */
+    fail(error) {
+        this.failWith(error);
+    }
+    onClose() {
+        this.connection = undefined;
+        this.flow.attach(undefined);
+        this.dispatch({ type: 'transport-lost' });
+    }
+    onSendDrained() {
+        this.flow.sendDrained();
+    }
+    // ---- registry → session ----
+    /** Resume: validates the offset, takes the connection (closing an old one) and replays retained output. */
+    attach(connection, lastSampleOffset) {
+        const p = this.processor;
+        if (!p || (this.state.kind !== 'detached' && this.state.kind !== 'streaming'))
+            return new LivestemError('LIVESTEM_ERR_UNKNOWN_SESSION');
+        const check = p.replay.check(lastSampleOffset);
+        if (!check.ok)
+            return new LivestemError('LIVESTEM_ERR_RESUME_GAP', check.detail);
+        const old = this.connection;
+        if (old && old !== connection) {
+            old.bind(undefined);
+            old.close(4000, 'resumed on another connection');
+        }
+        this.connection = connection;
+        connection.bind(this);
+        this.flow.attach(connection);
+        this.resumeFrom = lastSampleOffset;
+        this.dispatch({ type: 'resumed' });
+        return undefined;
+    }
+    get transport() {
+        return this.connection;
+    }
+    /** Ends a placeholder whose connection now belongs to a resumed session (the connection is left open). */
+    handOff() {
+        this.connection = undefined;
+        this.flow.attach(undefined);
+        this.dispatch({ type: 'handed-off' });
+    }
+    notifyDraining(deadlineMs) {
+        if (this.state.kind === 'streaming')
+            this.send({ type: 'draining', deadlineMs });
+    }
+    shutdown() {
+        this.dispatch({ type: 'shutdown-deadline' });
+    }
+    /** Resolves when background processing has stopped (the processor's loop has exited). */
+    async settled() {
+        await (this.stopping ?? this.processor?.stop());
+    }
+    // ---- lifecycle ----
+    dispatch(event) {
+        const before = this.state.kind;
+        const { state, effects } = transition(this.state, event, (code) => ERROR_CATALOG[code].closeCode);
+        this.state = state;
+        if (state.kind !== before)
+            this.log.debug('session state', { from: before, to: state.kind, event: event.type });
+        for (const effect of effects)
+            this.run(effect);
+    }
+    run(effect) {
+        const { timers, settings } = this.host;
+        switch (effect.type) {
+            case 'send-ready':
+                this.send(readyMessage(this.identity(), this.processor, settings.limits));
+                return;
+            case 'send-resumed':
+                this.sendResumed();
+                return;
+            case 'arm-idle-timer':
+                this.idleTimer?.cancel();
+                this.idleTimer = timers.setTimeout(() => this.idleTimeout(), settings.limits.idleTimeoutMs);
+                return;
+            case 'cancel-idle-timer':
+                this.idleTimer?.cancel();
+                this.idleTimer = undefined;
+                return;
+            case 'arm-grace-timer':
+                this.graceTimer?.cancel();
+                this.graceTimer = timers.setTimeout(() => this.dispatch({ type: 'grace-expired' }), settings.limits.resumeGraceMs);
+                return;
+            case 'cancel-grace-timer':
+                this.graceTimer?.cancel();
+                this.graceTimer = undefined;
+                return;
+            case 'begin-drain':
+                this.processor?.pushMarker('end');
+                return;
+            case 'send-done':
+                this.send(doneMessage(this.processor, effect.reason, Math.round(timers.now() - this.createdAtMs)));
+                return;
+            case 'send-error':
+                this.host.metrics.sessionErrors.inc({ code: effect.code });
+                this.send(errorMessage(new LivestemError(effect.code, effect.message)));
+                this.host.logThrottle.log(this.log, 'info', remoteHost(this.connection?.remoteAddress), 'session error', { code: effect.code, detail: effect.message });
+                return;
+            case 'close-transport':
+                this.connection?.close(effect.code, effect.reason);
+                this.connection = undefined;
+                this.flow.attach(undefined);
+                return;
+            case 'release':
+                this.release(effect.outcome);
+                return;
+        }
+    }
+    release(outcome) {
+        this.idleTimer?.cancel();
+        this.graceTimer?.cancel();
+        this.rateTimer?.cancel();
+        const p = this.processor;
+        if (p) {
+            // Kept and awaited by settled(); stop() cannot reject (the loop's own errors end in failWith).
+            this.stopping = p.stop();
+            this.host.metrics.sessionsEnded.inc({ outcome });
+            this.log.info('session ended', { outcome, inputSamples: p.pipeline.inputSamples, outputSamples: p.pipeline.outputSamples, lateFrames: p.lateFrames });
+        }
+        this.host.released(this);
+    }
+    /**
+     * Silence while reading is paused is not the client's: paused for output, the client stopped reading (a slow
+     * consumer); paused for input or rate, the server has not read what it sent yet (wait for it).
+     */
+    idleTimeout() {
+        if (this.state.kind === 'streaming' && this.flow.paused && !this.flow.pausedForOutput) {
+            this.dispatch({ type: 'client-message' }); // re-arms the idle timer
+            return;
+        }
+        if (this.flow.pausedForOutput) {
+            const buffered = this.connection?.bufferedBytes ?? 0;
+            this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `client read no output for ${this.host.settings.limits.idleTimeoutMs} ms (${buffered} bytes unsent)`);
+            return;
+        }
+        this.dispatch({ type: 'idle-timeout' });
+    }
+    failCode(code, message) {
+        this.dispatch({ type: 'fail', code, message });
+    }
+    failWith(err) {
+        const error = toLivestemError(err);
+        if (error.code === 'LIVESTEM_ERR_INTERNAL')
+            this.log.error('internal error', { err });
+        this.failCode(error.code, error.message);
+    }
+    // ---- start / control ----
+    start(message) {
+        let audio;
+        try {
+            audio = checkStartAudio(message);
+        }
+        catch (err) {
+            this.reject(toLivestemError(err));
+            return;
+        }
+        const model = this.host.model(message.model);
+        if (!model) {
+            this.reject(new LivestemError('LIVESTEM_ERR_UNKNOWN_MODEL', `model "${message.model}" is not loaded`));
+            return;
+        }
+        const refused = this.host.admissionError();
+        if (refused) {
+            this.reject(refused);
+            return;
+        }
+        const { settings, metrics, timers } = this.host;
+        this.streamId = message.streamId;
+        this.processor = new StreamProcessor({
+            audio,
+            manifest: model.manifest,
+            model: model.createStream(),
+            retainOutputMs: settings.limits.resumeGraceMs > 0 ? settings.limits.resumeBufferMs : 0,
+            maxFrameSamples: settings.maxFrameSamples,
+            lateFrameMs: settings.lateFrameMs,
+            lowWaterInputMs: settings.limits.maxBufferedInputMs / 4,
+            metrics,
+            now: () => timers.now(),
+        }, {
+            canSend: () => this.connection !== undefined && this.state.kind !== 'detached',
+            sendFrame: (bytes) => this.connection?.sendBinary(bytes),
+            sendVad: (vad) => this.send(vad),
+            flushed: (sampleOffset) => this.send({ type: 'flushed', sampleOffset }),
+            drained: () => this.dispatch({ type: 'drained' }),
+            afterSend: () => this.checkSendBuffer(),
+            inputBelowLowWater: () => this.flow.unpause('input'),
+        }, (err) => this.failWith(err));
+        this.host.admitted(this);
+        this.log.info('session started', {
+            model: model.manifest.name,
+            streamId: message.streamId,
+            inputRateHz: audio.inputSampleRateHz,
+            outputRateHz: audio.outputSampleRateHz,
+            channels: audio.inputChannels,
+            format: audio.inputFormat,
+            remote: this.connection?.remoteAddress,
+        });
+        this.dispatch({ type: 'start-accepted' });
+    }
+    reject(error) {
+        this.host.metrics.sessionsRejected.inc({ reason: error.code });
+        this.failWith(error);
+    }
+    control(message) {
+        const p = this.processor;
+        switch (message.type) {
+            case 'ping':
+                this.send({ type: 'pong', ...(message.id !== undefined ? { id: message.id } : {}), serverTimeMs: Date.now() });
+                return;
+            case 'stats':
+                this.send(statsMessage(this.identity(), p, {
+                    id: message.id,
+                    state: this.state.kind,
+                    sendBufferedBytes: this.connection?.bufferedBytes ?? 0,
+                    uptimeMs: Math.round(this.host.timers.now() - this.createdAtMs),
+                }));
+                return;
+            case 'configure': {
+                const sampleOffset = p.configure({ outputs: message.outputs, vocalGain: message.vocalGain });
+                this.send({ type: 'configured', sampleOffset, ...p.outputConfig });
+                return;
+            }
+            case 'flush':
+            case 'end':
+                if (this.flushedForShutdown)
+                    return; // the server's own flush already ends the session
+                if (this.state.kind !== 'streaming')
+                    break;
+                if (message.type === 'flush')
+                    p.pushMarker('flush');
+                else
+                    this.dispatch({ type: 'end-requested' });
+                return;
+            case 'start':
+            case 'resume':
+                break;
+        }
+        this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `${message.type} is not allowed now (${this.state.kind})`);
+    }
+    // ---- output policy ----
+    checkSendBuffer() {
+        const { overLimitBytes } = this.flow.afterSend();
+        if (overLimitBytes !== undefined)
+            this.failCode('LIVESTEM_ERR_SLOW_CONSUMER', `${overLimitBytes} bytes of output unsent`);
+    }
+    // ---- messages ----
+    identity() {
+        return { id: this.id, resumeToken: this.resumeToken, streamId: this.streamId };
+    }
+    /**
+     * Sends while a connection is attached (effects run after the state changed, so `done`/`error` still go out). Every
+     * reply counts against the send limit: a client that never reads cannot grow the queue with control replies.
+     */
+    send(message) {
+        if (!this.connection)
+            return;
+        this.connection.sendText(JSON.stringify(message));
+        this.checkSendBuffer();
+    }
+    sendResumed() {
+        const p = this.processor;
+        this.send(resumedMessage(this.identity(), p, this.host.settings.limits, this.resumeFrom));
+        for (const item of p.replay.replay(this.resumeFrom, () => p.nextSequence())) {
+            if (item instanceof Uint8Array)
+                this.connection?.sendBinary(item);
+            else
+                this.send(item);
+        }
+        this.host.metrics.resumes.inc();
+        this.log.info('session resumed', { fromSampleOffset: this.resumeFrom });
+        // Output produced while detached went to the replay buffer only; anything still queued now flows live.
+        p.kick();
+    }
+}
+//# sourceMappingURL=session.js.map
