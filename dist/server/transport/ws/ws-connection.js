@@ -1,5 +1,6 @@
 import { ERROR_CATALOG, LivestemError, isErrorCode } from "../../errors.js";
 import { errorMessage } from "../../protocol/messages.js";
+const TOO_MUCH_CLOSE_CODE = ERROR_CATALOG.LIVESTEM_ERR_RATE_LIMITED.closeCode;
 export class WsConnection {
     ws;
     id;
@@ -61,15 +62,20 @@ export class WsConnection {
         this.ws.send(bytes, { binary: true }, (err) => this.afterSend(err));
     }
     /**
-     * Starts the close handshake. Reading resumes (a paused socket would never see the peer's close frame) and a peer
-     * that does not answer within `closeTimeoutMs` is cut off, so a failed session never holds its socket for long.
+     * Starts the close handshake. Reading resumes (a paused socket would never see the peer's close frame), except for
+     * a flooding client, and a peer that does not answer within `closeTimeoutMs` is cut off, so a failed session never
+     * holds its socket for long.
      */
     close(code, reason) {
         if (this.closed)
             return;
         this.closed = true;
         this.handler = undefined;
-        if (this.ws.isPaused)
+        // A client closed for sending too much (4429) is not read any further: parsing the rest of its flood would cost
+        // other sessions; it still gets the error and the close frame, and the socket is cut after the close timeout.
+        if (code === TOO_MUCH_CLOSE_CODE)
+            this.ws.pause();
+        else if (this.ws.isPaused)
             this.ws.resume();
         this.ws.close(code, reason.slice(0, 120));
         this.closeTimer = setTimeout(() => this.ws.terminate(), this.options.closeTimeoutMs);
