@@ -10,13 +10,17 @@
  *
  * Staleness: dist/.build-stamp.json records the input files (server/, client-sdk/src/, the tsconfigs, this script,
  * package-lock.json) and their newest modification time; any added, removed or touched input rebuilds everything.
+ * Builds of one checkout take turns (a lock directory in the OS temp folder), so two `npm start`s, or a test and a
+ * developer, never write dist/ at the same time; the second finds dist/ fresh and starts at once.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
 import { BROWSER_BUNDLES, BROWSER_BUNDLE_OPTIONS, STATIC_FILES, demoModulePath } from '../server/demo/demo-plugin.ts';
 
@@ -26,6 +30,9 @@ const staticOut = join(dist, 'server', 'demo', 'static');
 const stampPath = join(dist, '.build-stamp.json');
 const INPUT_DIRS = ['server', 'client-sdk/src'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts', 'package-lock.json'];
+const lockDir = join(tmpdir(), `livestem-build-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`);
+/** A lock whose owner is gone, or that is older than this, is left over from a killed build. */
+const STALE_LOCK_MS = 5 * 60_000;
 
 interface Stamp {
   inputs: string;
@@ -77,10 +84,53 @@ async function buildBrowserFiles(): Promise<void> {
   );
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function lockIsStale(): Promise<boolean> {
+  const owner = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => ''));
+  if (owner > 0 && !alive(owner)) return true;
+  const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
+  return age > STALE_LOCK_MS;
+}
+
+async function withBuildLock(fn: () => Promise<void>): Promise<void> {
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      await writeFile(join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (await lockIsStale()) await rm(lockDir, { recursive: true, force: true });
+      else await sleep(200);
+    }
+  }
+  try {
+    await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const ifStale = process.argv.includes('--if-stale');
-  const stamp = await inputStamp();
-  if (ifStale && (await upToDate(stamp))) return;
+  if (ifStale && (await upToDate(await inputStamp()))) return;
+  await withBuildLock(async () => {
+    // Another build may have finished while this one waited for the lock.
+    const current = await inputStamp();
+    if (ifStale && (await upToDate(current))) return;
+    await buildAll(current);
+  });
+}
+
+async function buildAll(stamp: Stamp): Promise<void> {
   const started = performance.now();
   await rm(dist, { recursive: true, force: true });
   compileServer();
