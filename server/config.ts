@@ -20,24 +20,24 @@ const OPTIONS = {
   provider: { flag: 'provider', env: 'LIVESTEM_EXECUTION_PROVIDER', help: 'ONNX Runtime execution provider: cpu | cuda | auto (cuda, else cpu)', kind: 'string' },
   ortThreads: { flag: 'ort-threads', env: 'LIVESTEM_ORT_THREADS', help: 'ONNX Runtime intra-op threads per model', kind: 'int' },
   maxBatch: { flag: 'max-batch', env: 'LIVESTEM_MAX_BATCH', help: 'most streams stepped in one model call (1 = no batching)', kind: 'int' },
-  batchWindowMs: { flag: 'batch-window-ms', env: 'LIVESTEM_BATCH_WINDOW_MS', help: 'longest a ready frame waits for others to join its batch', kind: 'number' },
-  maxSessions: { flag: 'max-sessions', env: 'LIVESTEM_MAX_SESSIONS', help: 'admission: most concurrent sessions (incl. detached)', kind: 'int' },
-  maxLoad: { flag: 'max-load', env: 'LIVESTEM_MAX_LOAD', help: 'admission: refuse new sessions above this engine load (0..1)', kind: 'number' },
-  maxMessageBytes: { flag: 'max-message-bytes', env: 'LIVESTEM_MAX_MESSAGE_BYTES', help: 'largest accepted WebSocket message', kind: 'int' },
-  maxBufferedInputMs: { flag: 'max-buffered-input-ms', env: 'LIVESTEM_MAX_BUFFERED_INPUT_MS', help: 'audio received but not processed, per session, before INPUT_OVERRUN', kind: 'number' },
+  batchWindowMs: { flag: 'batch-window-ms', env: 'LIVESTEM_BATCH_WINDOW_MS', help: 'longest a ready frame waits for other streams to join its batch (adds to every hop\'s latency)', kind: 'number' },
+  maxSessions: { flag: 'max-sessions', env: 'LIVESTEM_MAX_SESSIONS', help: 'admission: most concurrent sessions, detached ones awaiting resume included (OVERLOADED beyond)', kind: 'int' },
+  maxLoad: { flag: 'max-load', env: 'LIVESTEM_MAX_LOAD', help: 'admission: refuse new sessions while the engine load (metric livestem_engine_load, 0..1) is above this', kind: 'number' },
+  maxMessageBytes: { flag: 'max-message-bytes', env: 'LIVESTEM_MAX_MESSAGE_BYTES', help: 'largest accepted WebSocket message, text or binary (PAYLOAD_TOO_LARGE beyond)', kind: 'int' },
+  maxBufferedInputMs: { flag: 'max-buffered-input-ms', env: 'LIVESTEM_MAX_BUFFERED_INPUT_MS', help: 'audio received but not yet processed, per session: reading pauses at half; INPUT_OVERRUN when full (WebRTC: oldest input dropped)', kind: 'number' },
   maxSendBufferBytes: { flag: 'max-send-buffer-bytes', env: 'LIVESTEM_MAX_SEND_BUFFER_BYTES', help: 'unsent output (every message kind) per session before SLOW_CONSUMER; reading pauses at a quarter', kind: 'int' },
   maxControlMessagesPerSecond: { flag: 'max-control-messages-per-second', env: 'LIVESTEM_MAX_CONTROL_MESSAGES_PER_SECOND', help: 'text messages per connection per second (burst: one second) before RATE_LIMITED', kind: 'int' },
   maxAudioMessagesPerSecond: { flag: 'max-audio-messages-per-second', env: 'LIVESTEM_MAX_AUDIO_MESSAGES_PER_SECOND', help: 'binary messages per connection per second (burst: one second) before RATE_LIMITED', kind: 'int' },
   closeTimeoutMs: { flag: 'close-timeout-ms', env: 'LIVESTEM_CLOSE_TIMEOUT_MS', help: 'after the server closes a WebSocket, how long the peer has to answer before the socket is cut', kind: 'int' },
-  idleTimeoutMs: { flag: 'idle-timeout-ms', env: 'LIVESTEM_IDLE_TIMEOUT_MS', help: 'close a session that sends nothing for this long', kind: 'int' },
-  startTimeoutMs: { flag: 'start-timeout-ms', env: 'LIVESTEM_START_TIMEOUT_MS', help: 'time a new connection has to send start/resume', kind: 'int' },
-  resumeGraceMs: { flag: 'resume-grace-ms', env: 'LIVESTEM_RESUME_GRACE_MS', help: 'how long a dropped session waits for resume', kind: 'int' },
-  resumeBufferMs: { flag: 'resume-buffer-ms', env: 'LIVESTEM_RESUME_BUFFER_MS', help: 'output retained per session for replay on resume', kind: 'int' },
-  lateFrameMs: { flag: 'late-frame-ms', env: 'LIVESTEM_LATE_FRAME_MS', help: 'a hop is late when its output leaves this long after its input was due', kind: 'number' },
+  idleTimeoutMs: { flag: 'idle-timeout-ms', env: 'LIVESTEM_IDLE_TIMEOUT_MS', help: 'fail a session (IDLE_TIMEOUT) that sends nothing for this long', kind: 'int' },
+  startTimeoutMs: { flag: 'start-timeout-ms', env: 'LIVESTEM_START_TIMEOUT_MS', help: 'time a new connection has to send start/resume (IDLE_TIMEOUT)', kind: 'int' },
+  resumeGraceMs: { flag: 'resume-grace-ms', env: 'LIVESTEM_RESUME_GRACE_MS', help: 'how long a dropped session waits for resume (0 = resume off)', kind: 'int' },
+  resumeBufferMs: { flag: 'resume-buffer-ms', env: 'LIVESTEM_RESUME_BUFFER_MS', help: 'output retained per session for replay on resume (at least --max-buffered-input-ms)', kind: 'int' },
+  lateFrameMs: { flag: 'late-frame-ms', env: 'LIVESTEM_LATE_FRAME_MS', help: 'a hop is late (stats.lateFrames, livestem_late_frames_total; still sent) when its output leaves this long after its input was due', kind: 'number' },
   heartbeatMs: { flag: 'heartbeat-ms', env: 'LIVESTEM_HEARTBEAT_MS', help: 'WebSocket ping interval; a missed pong drops the connection', kind: 'int' },
   drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'LIVESTEM_DRAIN_TIMEOUT_MS', help: 'on SIGTERM, time sessions get to finish before they are flushed and closed', kind: 'int' },
-  allowedOrigins: { flag: 'allowed-origins', env: 'LIVESTEM_ALLOWED_ORIGINS', help: 'comma-separated Origin allow-list (empty = any)', kind: 'string' },
-  tokenTtlMs: { flag: 'token-ttl-ms', env: 'LIVESTEM_TOKEN_TTL_MS', help: 'default lifetime of POST /v1/tokens tokens', kind: 'int' },
+  allowedOrigins: { flag: 'allowed-origins', env: 'LIVESTEM_ALLOWED_ORIGINS', help: 'comma-separated Origin allow-list for browser requests (empty = any; requests without Origin are not checked)', kind: 'string' },
+  tokenTtlMs: { flag: 'token-ttl-ms', env: 'LIVESTEM_TOKEN_TTL_MS', help: 'lifetime of POST /v1/tokens tokens (a request may ask for less, down to 1000)', kind: 'int' },
   logLevel: { flag: 'log-level', env: 'LIVESTEM_LOG_LEVEL', help: 'debug | info | warn | error', kind: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -92,19 +92,38 @@ export function helpText(): string {
     '',
   ];
   const defaults = configSchema.parse({});
+  const specs: readonly OptionSpec[] = Object.values(OPTIONS);
+  const flagWidth = Math.max(...specs.map((spec) => spec.flag.length)) + 2;
+  const envWidth = Math.max(...specs.map((spec) => spec.env.length));
   for (const [key, spec] of Object.entries(OPTIONS)) {
     const value = (defaults as Record<string, unknown>)[key];
     const shown = Array.isArray(value) ? value.join(',') || '(any)' : String(value ?? '');
-    lines.push(`  --${spec.flag.padEnd(24)} ${spec.env.padEnd(32)} ${spec.help} [default: ${shown}]`);
+    lines.push(`  ${`--${spec.flag}`.padEnd(flagWidth)} ${spec.env.padEnd(envWidth)} ${spec.help} [default: ${shown}]`);
   }
-  lines.push(`  ${'--help'.padEnd(26)} ${''.padEnd(32)} this text`);
+  lines.push(`  ${'--help'.padEnd(flagWidth)} ${''.padEnd(envWidth)} this text`);
   lines.push(
     '',
-    '  LIVESTEM_API_KEY (env only, at least 16 characters): when set, requests need credentials:',
+    'Flags win over environment variables. Durations are in ms, sizes in bytes.',
+    '',
+    'Environment only (no flag; secrets must not show up in `ps`):',
+    '  LIVESTEM_API_KEY (secret, at least 16 characters): when set, requests need credentials:',
     '    streams (GET /v1/stream, POST /v1/webrtc): Authorization: Bearer <key or token>, or ?token=<token>',
     '      (a token from POST /v1/tokens, valid for one session; the key itself is never accepted in the URL);',
     '    GET /metrics, GET /v1/models, POST /v1/tokens: Authorization: Bearer <key> (the key itself, not a token);',
     '    GET /healthz, GET /readyz: open (probes; /readyz shows only its status without the key).',
+    '  WebRTC / ICE (POST /v1/webrtc; read when the server starts):',
+    `    ${'LIVESTEM_ICE_SERVERS'.padEnd(30)} comma-separated STUN/TURN URLs, e.g. turn:turn.example.com:3478 [default: none]`,
+    `    ${'LIVESTEM_ICE_USERNAME'.padEnd(30)} TURN username, used for every URL above [default: none]`,
+    `    ${'LIVESTEM_ICE_CREDENTIAL'.padEnd(30)} TURN credential (secret), used for every URL above [default: none]`,
+    `    ${'LIVESTEM_ICE_HOST_ADDRESSES'.padEnd(30)} extra host candidates, comma-separated, e.g. the public IP behind 1:1 NAT; empty = none [default: 127.0.0.1]`,
+    `    ${'LIVESTEM_ICE_PORT_RANGE'.padEnd(30)} UDP ports for media, min-max (e.g. 40000-40100; open them in the firewall; other values are ignored) [default: any]`,
+    '',
+    'Fixed (not settings):',
+    '  WebRTC: a stream ends after 5 s without input RTP (stalled) or 15 s without any after the answer (no-media);',
+    '    DataChannel stats every 1 s; the POST /v1/webrtc body must arrive within 10 s; ICE gathering for the answer',
+    '    waits at most 3 s; output is sent as 20 ms Opus frames.',
+    '',
+    'Docs: docs/protocol.md (wire protocol, latency budget), docs/metrics.md (GET /metrics), client-sdk/README.md (SDK).',
   );
   return lines.join('\n');
 }

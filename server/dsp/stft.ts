@@ -61,8 +61,8 @@ export class StftAnalyzer {
   private readonly window: Float32Array;
   /** Last nFft − hop samples followed by the `pending` newest ones, per channel. */
   private readonly history: Float32Array[];
-  private readonly windowed: Float64Array;
-  private readonly windowedPair: Float64Array;
+  /** Frames handed back through `recycle`, reused instead of allocating. */
+  private readonly spare: StftFrame[] = [];
   private pending = 0;
   private frames = 0;
 
@@ -74,8 +74,6 @@ export class StftAnalyzer {
     this.fft = new RealFft(config.nFft);
     this.window = makeWindow(config.window, config.nFft);
     this.history = Array.from({ length: channels }, () => new Float32Array(config.nFft));
-    this.windowed = new Float64Array(config.nFft);
-    this.windowedPair = new Float64Array(config.nFft);
   }
 
   get framesOut(): number {
@@ -112,6 +110,14 @@ export class StftAnalyzer {
     return out;
   }
 
+  /**
+   * Hands back a frame this analyzer emitted, once the caller is done with it: a later frame reuses its buffers
+   * (the streaming hot path allocates nothing per hop). Optional; a frame must not be used after it is recycled.
+   */
+  recycle(frame: StftFrame): void {
+    if (this.spare.length < 8 && frame.re.length === this.channels && frame.re[0]?.length === this.bins) this.spare.push(frame);
+  }
+
   reset(): void {
     for (const h of this.history) h.fill(0);
     this.pending = 0;
@@ -119,23 +125,13 @@ export class StftAnalyzer {
   }
 
   private analyse(): StftFrame {
-    const frame = emptyFrame(this.bins, this.channels);
-    const { nFft } = this.config;
+    const frame = this.spare.pop() ?? emptyFrame(this.bins, this.channels);
     let c = 0;
     for (; c + 1 < this.channels; c += 2) {
-      const a = this.history[c]!;
-      const b = this.history[c + 1]!;
-      for (let n = 0; n < nFft; n++) {
-        this.windowed[n] = a[n]! * this.window[n]!;
-        this.windowedPair[n] = b[n]! * this.window[n]!;
-      }
-      this.fft.forwardPair(this.windowed, this.windowedPair, frame.re[c]!, frame.im[c]!, frame.re[c + 1]!, frame.im[c + 1]!);
+      const { re, im } = frame;
+      this.fft.forwardPair(this.history[c]!, this.history[c + 1]!, re[c]!, im[c]!, re[c + 1]!, im[c + 1]!, this.window);
     }
-    if (c < this.channels) {
-      const h = this.history[c]!;
-      for (let n = 0; n < nFft; n++) this.windowed[n] = h[n]! * this.window[n]!;
-      this.fft.forward(this.windowed, frame.re[c]!, frame.im[c]!);
-    }
+    if (c < this.channels) this.fft.forward(this.history[c]!, frame.re[c]!, frame.im[c]!, this.window);
     this.frames++;
     return frame;
   }
@@ -162,19 +158,19 @@ export function synthesisWindow(config: StftConfig): Float32Array {
 export class OlaSynthesizer {
   readonly config: StftConfig;
   readonly channels: number;
+  readonly bins: number;
   private readonly fft: RealFft;
   private readonly window: Float32Array;
   private readonly accumulator: Float64Array[];
-  private readonly frameTime: Float64Array[];
 
   constructor(config: StftConfig, channels: number) {
     validate(config);
     this.config = config;
     this.channels = channels;
+    this.bins = stftBins(config);
     this.fft = new RealFft(config.nFft);
     this.window = synthesisWindow(config);
     this.accumulator = Array.from({ length: channels }, () => new Float64Array(config.nFft));
-    this.frameTime = Array.from({ length: channels }, () => new Float64Array(config.nFft));
   }
 
   get latencySamples(): number {
@@ -183,20 +179,36 @@ export class OlaSynthesizer {
 
   /** Adds one frame; returns the hop samples per channel that are now final. */
   push(frame: StftFrame): Float32Array[] {
+    return this.add(frame, undefined);
+  }
+
+  /**
+   * Adds the frame times a real per-bin mask (`mask` is [channels, bins] flattened: the model's layout), without
+   * materialising the masked frame. Same result as `push` of the masked frame (see pipeline/mask.ts `applyMask`).
+   */
+  pushMasked(frame: StftFrame, mask: Float32Array): Float32Array[] {
+    if (mask.length !== this.channels * this.bins) throw new RangeError(`mask has ${mask.length} values, need ${this.channels * this.bins}`);
+    return this.add(frame, mask);
+  }
+
+  private add(frame: StftFrame, mask: Float32Array | undefined): Float32Array[] {
     const { nFft, hopSamples } = this.config;
+    const { re, im } = frame;
+    const acc = this.accumulator;
+    const bins = this.bins;
     let c = 0;
     for (; c + 1 < this.channels; c += 2) {
-      this.fft.inversePair(frame.re[c]!, frame.im[c]!, frame.re[c + 1]!, frame.im[c + 1]!, this.frameTime[c]!, this.frameTime[c + 1]!);
+      this.fft.inversePairAdd(re[c]!, im[c]!, re[c + 1]!, im[c + 1]!, mask, c * bins, (c + 1) * bins, this.window, acc[c]!, acc[c + 1]!);
     }
-    if (c < this.channels) this.fft.inverse(frame.re[c]!, frame.im[c]!, this.frameTime[c]!);
+    if (c < this.channels) this.fft.inverseAdd(re[c]!, im[c]!, mask, c * bins, this.window, acc[c]!);
     const out: Float32Array[] = [];
     for (c = 0; c < this.channels; c++) {
-      const acc = this.accumulator[c]!;
-      const time = this.frameTime[c]!;
-      for (let n = 0; n < nFft; n++) acc[n]! += time[n]! * this.window[n]!;
-      out.push(Float32Array.from(acc.subarray(0, hopSamples)));
-      acc.copyWithin(0, hopSamples);
-      acc.fill(0, nFft - hopSamples);
+      const a = acc[c]!;
+      const hop = new Float32Array(hopSamples);
+      hop.set(a.subarray(0, hopSamples));
+      out.push(hop);
+      a.copyWithin(0, hopSamples);
+      a.fill(0, nFft - hopSamples);
     }
     return out;
   }

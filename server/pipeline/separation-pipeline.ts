@@ -15,8 +15,8 @@
  * at its own rounded-up length, so flushes never add samples (per-segment rounding added up to one per flush).
  */
 import { Resampler } from '../dsp/resampler.ts';
-import { OlaSynthesizer, StftAnalyzer, emptyFrame, stftLatencySamples, type StftConfig, type StftFrame } from '../dsp/stft.ts';
-import { applyMask, magnitudeFeatures } from './mask.ts';
+import { OlaSynthesizer, StftAnalyzer, stftLatencySamples, type StftConfig, type StftFrame } from '../dsp/stft.ts';
+import { magnitudeFeatures } from './mask.ts';
 import { OutputAligner } from './output-aligner.ts';
 import { SampleFifo } from './sample-fifo.ts';
 import { outputLengthFor, planRates, segmentPhase, type RatePlan, type SegmentPhase } from './rate-plan.ts';
@@ -72,7 +72,6 @@ export class SeparationPipeline {
   private stages: SegmentStages;
   private readonly pending: StftFrame[] = [];
   private readonly features: Float32Array;
-  private readonly vocalsFrame: StftFrame;
   private segmentInput = 0;
   private segmentFramesDone = 0;
   private segmentEnded = false;
@@ -94,7 +93,6 @@ export class SeparationPipeline {
     this.latencySamples = this.plan.latencyOutputSamples;
     this.vadHopSamples = (model.stft.hopSamples * options.outputRateHz) / model.sampleRateHz;
     this.features = new Float32Array(model.channels * model.bins);
-    this.vocalsFrame = emptyFrame(model.bins, model.channels);
     this.stages = this.createStages(0);
   }
 
@@ -185,8 +183,9 @@ export class SeparationPipeline {
     const frame = this.pending.shift();
     if (!frame) throw new Error('no frame pending');
     const st = this.stages;
-    applyMask(frame, mask, this.vocalsFrame);
-    const v = st.vocalsOla.push(this.vocalsFrame);
+    // vocals = mask · X (pipeline/mask.ts applyMask), applied inside the overlap-add's inverse FFT pass
+    const v = st.vocalsOla.pushMasked(frame, mask);
+    st.analyzer.recycle(frame);
     const a = st.mixtureDelay.shift(this.model.stft.hopSamples);
     for (let c = 0; c < a.length; c++) {
       const ac = a[c]!;

@@ -4,11 +4,30 @@
  *   LIVESTEM_ICE_SERVERS         comma-separated STUN/TURN URLs (TURN credentials: LIVESTEM_ICE_USERNAME/_CREDENTIAL)
  *   LIVESTEM_ICE_HOST_ADDRESSES  extra host candidates, comma-separated (default 127.0.0.1, for loopback)
  *   LIVESTEM_ICE_PORT_RANGE      e.g. 40000-40100 (open these UDP ports in a firewall)
+ * These are env-only (no command-line flags); `--help` (server/config.ts) lists them, and a test checks that it names
+ * every variable `iceOptionsFromEnv` reads.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext, ServerPlugin } from '../../server.ts';
-import type { IceOptions } from './rtc-peer.ts';
+import { DEFAULT_ICE, type IceOptions } from './rtc-peer.ts';
 import { WebRtcGateway, webrtcTarget, type WebRtcGatewayOptions } from './webrtc-gateway.ts';
+
+/**
+ * The timeouts a mounted plugin uses unless its options say otherwise. Not command-line settings: `--help` and
+ * docs/protocol.md §9 state them as fixed values (a test keeps those in step with these).
+ */
+export const WEBRTC_FIXED_TIMEOUTS = {
+  /** No input RTP for this long ends a live stream (`stalled`). */
+  stallTimeoutMs: 5000,
+  /** No input RTP at all this long after the answer ends it (`no-media`). */
+  mediaStartTimeoutMs: 15_000,
+  /** DataChannel `stats` push interval. */
+  statsIntervalMs: 1000,
+  /** The whole `POST /v1/webrtc` body must arrive within this (else 408). */
+  bodyTimeoutMs: 10_000,
+  /** ICE candidate gathering for the (non-trickle) answer. */
+  iceGatherTimeoutMs: DEFAULT_ICE.gatherTimeoutMs,
+} as const;
 
 export type WebRtcPluginOptions = Omit<WebRtcGatewayOptions, 'openSession' | 'access' | 'metrics' | 'log'> & {
   /** Receives the gateway once mounted (tests, admin). */
@@ -42,7 +61,12 @@ export function iceOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<IceOptions> {
 export function webrtcPlugin(options: WebRtcPluginOptions = {}): (ctx: ServerContext) => ServerPlugin {
   return (ctx) => {
     const { onGateway, ...rest } = options;
+    const fixed = WEBRTC_FIXED_TIMEOUTS;
     const gateway = new WebRtcGateway({
+      stallTimeoutMs: fixed.stallTimeoutMs,
+      mediaStartTimeoutMs: fixed.mediaStartTimeoutMs,
+      statsIntervalMs: fixed.statsIntervalMs,
+      bodyTimeoutMs: fixed.bodyTimeoutMs,
       ...rest,
       ice: { ...iceOptionsFromEnv(process.env), ...rest.ice },
       openSession: (connection) => {

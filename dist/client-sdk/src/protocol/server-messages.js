@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=server-messages.js.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=webrtc-messages.js.map

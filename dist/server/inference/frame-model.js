@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=frame-model.js.map

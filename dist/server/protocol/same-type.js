@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=same-type.js.map
