@@ -130,6 +130,17 @@ export async function separateMediaStream(stream: MediaStream, opts: SeparateMed
   // werift puts every output track in one msid stream: one MediaStream per receiving transceiver instead.
   outputs.forEach((kind, i) => streams.set(kind, new MediaStream([receivers[i]!.receiver.track])));
 
+  // One `close` per stream, with the first reason: the server's notice, `done`, or the caller's own close().
+  let closeReason: string | undefined;
+  const finish = (reason: string): void => {
+    if (closeReason !== undefined) return;
+    closeReason = reason;
+    pc.close();
+    events.emit('close', { reason });
+    events.endIterators();
+  };
+  let closing: Promise<void> | undefined;
+
   channel.addEventListener('message', (ev: MessageEvent) => {
     const msg = JSON.parse(String(ev.data)) as { type: string } & Record<string, unknown>;
     switch (msg.type) {
@@ -144,12 +155,14 @@ export async function separateMediaStream(stream: MediaStream, opts: SeparateMed
         return;
       case 'done':
         events.emit('done', msg as unknown as DoneMessage);
+        finish('done');
         return;
       case 'configured':
         events.emit('configured', msg as unknown as RtcEvents['configured']);
         return;
       case 'closed':
-        events.emit('close', { reason: (msg as { reason?: string }).reason ?? 'closed' });
+        // A `deleted` notice that answers our own close() is reported as that close.
+        if (closing === undefined) finish((msg as { reason?: string }).reason ?? 'closed');
         return;
       case 'error': {
         const e = msg as { code?: unknown; message?: string; retryable?: boolean };
@@ -166,15 +179,13 @@ export async function separateMediaStream(stream: MediaStream, opts: SeparateMed
     }
   });
 
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
-        await fetch(resourceUrl, { method: 'DELETE', headers: opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` } });
+        // The resource URL is the capability: DELETE needs no credentials (and a single-use token is spent anyway).
+        if (closeReason === undefined) await fetch(resourceUrl, { method: 'DELETE' });
       } finally {
-        pc.close();
-        events.emit('close', { reason: 'client closed' });
-        events.endIterators();
+        finish('client closed');
       }
     })());
   pc.addEventListener('connectionstatechange', () => {
