@@ -161,6 +161,7 @@ export class OlaSynthesizer {
   readonly bins: number;
   private readonly fft: RealFft;
   private readonly window: Float32Array;
+  /** Pending overlap-add sums for the next nFft samples per channel; zero from nFft − hop on between frames. */
   private readonly accumulator: Float64Array[];
 
   constructor(config: StftConfig, channels: number) {
@@ -179,38 +180,34 @@ export class OlaSynthesizer {
 
   /** Adds one frame; returns the hop samples per channel that are now final. */
   push(frame: StftFrame): Float32Array[] {
-    return this.add(frame, undefined);
+    const out = Array.from({ length: this.channels }, () => new Float32Array(this.config.hopSamples));
+    this.add(frame, undefined, out);
+    return out;
   }
 
   /**
-   * Adds the frame times a real per-bin mask (`mask` is [channels, bins] flattened: the model's layout), without
-   * materialising the masked frame. Same result as `push` of the masked frame (see pipeline/mask.ts `applyMask`).
+   * Adds the frame times a real per-bin mask (`mask` is [channels, bins] flattened: the model's layout) without
+   * materialising the masked frame: same result as `push` of the masked frame (see pipeline/mask.ts `applyMask`).
+   * Writes the final hop samples into `out` (channels × hop, e.g. views of one buffer) when given.
    */
-  pushMasked(frame: StftFrame, mask: Float32Array): Float32Array[] {
+  pushMasked(frame: StftFrame, mask: Float32Array, out?: Float32Array[]): Float32Array[] {
     if (mask.length !== this.channels * this.bins) throw new RangeError(`mask has ${mask.length} values, need ${this.channels * this.bins}`);
-    return this.add(frame, mask);
+    const hop = this.config.hopSamples;
+    if (out) {
+      let ok = out.length === this.channels;
+      for (let c = 0; ok && c < out.length; c++) ok = out[c]!.length === hop;
+      if (!ok) throw new RangeError(`output must be ${this.channels} × ${hop} samples`);
+    }
+    const target = out ?? Array.from({ length: this.channels }, () => new Float32Array(hop));
+    this.add(frame, mask, target);
+    return target;
   }
 
-  private add(frame: StftFrame, mask: Float32Array | undefined): Float32Array[] {
-    const { nFft, hopSamples } = this.config;
+  private add(frame: StftFrame, mask: Float32Array | undefined, out: Float32Array[]): void {
     const { re, im } = frame;
-    const acc = this.accumulator;
-    const bins = this.bins;
-    let c = 0;
-    for (; c + 1 < this.channels; c += 2) {
-      this.fft.inversePairAdd(re[c]!, im[c]!, re[c + 1]!, im[c + 1]!, mask, c * bins, (c + 1) * bins, this.window, acc[c]!, acc[c + 1]!);
+    for (let c = 0; c < this.channels; c++) {
+      this.fft.overlapAdd(re[c]!, im[c]!, mask, c * this.bins, this.window, this.accumulator[c]!, out[c]!);
     }
-    if (c < this.channels) this.fft.inverseAdd(re[c]!, im[c]!, mask, c * bins, this.window, acc[c]!);
-    const out: Float32Array[] = [];
-    for (c = 0; c < this.channels; c++) {
-      const a = acc[c]!;
-      const hop = new Float32Array(hopSamples);
-      hop.set(a.subarray(0, hopSamples));
-      out.push(hop);
-      a.copyWithin(0, hopSamples);
-      a.fill(0, nFft - hopSamples);
-    }
-    return out;
   }
 
   reset(): void {

@@ -183,10 +183,13 @@ export class SeparationPipeline {
     const frame = this.pending.shift();
     if (!frame) throw new Error('no frame pending');
     const st = this.stages;
-    // vocals = mask · X (pipeline/mask.ts applyMask), applied inside the overlap-add's inverse FFT pass
-    const v = st.vocalsOla.pushMasked(frame, mask);
+    const hop = this.model.stft.hopSamples;
+    // vocals = mask · X (mask.ts applyMask), applied inside the overlap-add pass; both channels in one allocation
+    const vocalsBuffer = new Float32Array(this.model.channels * hop);
+    const v = Array.from({ length: this.model.channels }, (_, c) => vocalsBuffer.subarray(c * hop, (c + 1) * hop));
+    st.vocalsOla.pushMasked(frame, mask, v);
     st.analyzer.recycle(frame);
-    const a = st.mixtureDelay.shift(this.model.stft.hopSamples);
+    const a = st.mixtureDelay.shift(hop);
     for (let c = 0; c < a.length; c++) {
       const ac = a[c]!;
       const vc = v[c]!;
