@@ -18,7 +18,8 @@
  * out in `overlapAdd`) exist so the STFT makes one pass over the data in JavaScript per step instead of several.
  */
 /// <reference path="./pffft-wasm.d.ts" />
-import PFFFT, { type PffftModule } from '@echogarden/pffft-wasm/simd';
+import PFFFT from '@echogarden/pffft-wasm/simd';
+import type { PffftModule } from '@echogarden/pffft-wasm/simd';
 
 const pffft: PffftModule = await PFFFT();
 const PFFFT_REAL = 0;
