@@ -5,14 +5,49 @@
  * byte queued for the client counts; beyond the limit the client is a slow consumer.
  */
 import type { Connection } from './connection.ts';
+import { MessageRateLimiter, type MessageClass, type MessageRateLimits } from './message-rate.ts';
+
+interface FlowTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
 
 type PauseReason = 'input' | 'output' | 'rate';
 
 export class FlowControl {
   private readonly reasons = new Set<PauseReason>();
   private connection: Connection | undefined;
+  private readonly rate: MessageRateLimiter;
+  private rateTimer: { cancel(): void } | undefined;
 
-  constructor(private readonly maxSendBufferBytes: number) {}
+  constructor(
+    private readonly maxSendBufferBytes: number,
+    rateLimits: MessageRateLimits,
+    private readonly timers: FlowTimers,
+  ) {
+    this.rate = new MessageRateLimiter(rateLimits);
+  }
+
+  /**
+   * Counts one message read from the client. Over the rate, reading pauses until the bucket has refilled; returns
+   * the per-second limit the client exceeded when it is flooding (the session then fails it), else undefined.
+   */
+  admitMessage(kind: MessageClass): number | undefined {
+    const verdict = this.rate.admit(kind, this.timers.now());
+    if (verdict.kind === 'throttle' && !this.rateTimer) {
+      this.pause('rate');
+      this.rateTimer = this.timers.setTimeout(() => {
+        this.rateTimer = undefined;
+        this.unpause('rate');
+      }, verdict.resumeAfterMs);
+    }
+    return verdict.kind === 'exceeded' ? this.rate.limitOf(kind) : undefined;
+  }
+
+  /** The session ended: no timer may fire after it. */
+  stop(): void {
+    this.rateTimer?.cancel();
+  }
 
   /** The transport to pause (undefined while detached); a new one starts unpaused. */
   attach(connection: Connection | undefined): void {

@@ -19,7 +19,7 @@ import { FlowControl } from './flow-control.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
 import type { SessionHost } from './session-host.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
-import { MessageRateLimiter, type MessageClass } from './message-rate.ts';
+import type { MessageClass } from './message-rate.ts';
 import { isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
 import { StreamProcessor } from './stream-processor.ts';
 
@@ -44,8 +44,6 @@ export class Session implements ConnectionHandler {
   private readonly log: Logger;
   private resumeFrom = 0;
   private stopping: Promise<void> | undefined;
-  private readonly rate: MessageRateLimiter;
-  private rateTimer: { cancel(): void } | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -53,11 +51,10 @@ export class Session implements ConnectionHandler {
   ) {
     this.connection = connection;
     connection.bind(this);
-    this.flow = new FlowControl(host.settings.limits.maxSendBufferBytes);
+    this.flow = new FlowControl(host.settings.limits.maxSendBufferBytes, host.settings.limits, host.timers);
     this.flow.attach(connection);
     this.createdAtMs = host.timers.now();
     this.log = host.log.child({ sessionId: this.id });
-    this.rate = new MessageRateLimiter(host.settings.limits);
     this.idleTimer = host.timers.setTimeout(() => this.dispatch({ type: 'idle-timeout' }), host.settings.limits.startTimeoutMs);
   }
 
@@ -82,17 +79,10 @@ export class Session implements ConnectionHandler {
   /** Checked before any parsing, so a flood costs one bucket update per message until the session fails. */
   private withinRate(kind: MessageClass): boolean {
     if (isTerminal(this.state)) return false;
-    const verdict = this.rate.admit(kind, this.host.timers.now());
-    if (verdict.kind === 'throttle' && !this.rateTimer) {
-      this.flow.pause('rate');
-      this.rateTimer = this.host.timers.setTimeout(() => {
-        this.rateTimer = undefined;
-        this.flow.unpause('rate');
-      }, verdict.resumeAfterMs);
-    }
-    if (verdict.kind !== 'exceeded') return true;
+    const exceededLimit = this.flow.admitMessage(kind);
+    if (exceededLimit === undefined) return true;
     this.host.metrics.rateLimited.inc({ class: kind });
-    this.failCode('LIVESTEM_ERR_RATE_LIMITED', `more than ${this.rate.limitOf(kind)} ${kind} messages per second`);
+    this.failCode('LIVESTEM_ERR_RATE_LIMITED', `more than ${exceededLimit} ${kind} messages per second`);
     return false;
   }
 
@@ -279,7 +269,7 @@ export class Session implements ConnectionHandler {
   private release(outcome: string): void {
     this.idleTimer?.cancel();
     this.graceTimer?.cancel();
-    this.rateTimer?.cancel();
+    this.flow.stop();
     const p = this.processor;
     if (p) {
       // Kept and awaited by settled(); stop() cannot reject (the loop's own errors end in failWith).
