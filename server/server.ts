@@ -239,7 +239,10 @@ function controlRouter(plugins: ServerPlugin[]): ControlRouter | undefined {
   const byType = new Map<string, NonNullable<ServerPlugin['control']>>();
   for (const p of plugins) for (const type of p.control?.types ?? []) if (p.control) byType.set(type, p.control);
   if (byType.size === 0) return undefined;
+  const types = [...byType.keys()];
   const handlerOf = (text: string): NonNullable<ServerPlugin['control']> | undefined => {
+    // Every text message of every session passes here: parse only those that can name a claimed type.
+    if (!types.some((t) => text.includes(t))) return undefined;
     let type: unknown;
     try {
       type = (JSON.parse(text) as { type?: unknown } | null)?.type;

@@ -57,9 +57,11 @@ export class Resampler {
   private readonly kLast: number;
   /** table[phase * taps + k] weights input sample floor(t) − k for output phase `phase`. */
   private readonly table: Float32Array;
-  private readonly history: Float32Array[];
-  /** Reused scratch (history + chunk) so a steady stream allocates nothing here per push. */
-  private work = new Float32Array(0);
+  /**
+   * Per channel: the last `taps` input samples (zero before the first input), then room for a chunk. Reused so a
+   * steady stream allocates nothing here per push beyond its output.
+   */
+  private readonly works: Float32Array[] = [];
   private inputCount = 0;
   private outputCount = 0;
 
@@ -91,7 +93,7 @@ export class Resampler {
     this.kFirst = Math.max(0, this.delayInputSamples - minDelay - 1);
     this.kLast = Math.min(this.taps - 1, this.delayInputSamples + minDelay);
     this.table = this.buildTable(minDelay);
-    this.history = Array.from({ length: channels }, () => new Float32Array(this.taps));
+    this.workBuffers(this.taps);
   }
 
   /** Delay of the output relative to the input, in output samples (may be fractional). */
@@ -130,44 +132,148 @@ export class Resampler {
   }
 
   push(chunk: Float32Array[]): Float32Array[] {
-    if (chunk.length !== this.channels) throw new RangeError(`expected ${this.channels} channels, got ${chunk.length}`);
+    const channels = this.channels;
+    if (chunk.length !== channels) throw new RangeError(`expected ${channels} channels, got ${chunk.length}`);
     const length = chunk[0]?.length ?? 0;
-    const lastInput = this.inputCount + length - 1;
+    const up = this.up;
+    const down = this.down;
+    const taps = this.taps;
+    const inputCount = this.inputCount;
+    const offsetPhases = this.offsetPhases;
+    const lastInput = inputCount + length - 1;
     // Output j needs input floor((j·down + P)/up) but is emitted once input ceil((j·down + P)/up) has arrived: at most
     // one sample late, and SeparationPipeline.end computes its padding from exactly this rule.
     const firstJ = this.outputCount;
-    const endJ = Math.floor((lastInput * this.up - this.offsetPhases) / this.down) + 1;
+    const endJ = Math.floor((lastInput * up - offsetPhases) / down) + 1;
     const count = Math.max(0, endJ - firstJ);
-    const out = Array.from({ length: this.channels }, () => new Float32Array(count));
-    for (let c = 0; c < this.channels; c++) {
-      // Work buffer: the previous `taps` input samples, then this chunk.
-      const hist = this.history[c]!;
-      const work = this.workBuffer(this.taps + length);
-      work.set(hist, 0);
-      work.set(chunk[c]!, this.taps);
-      const o = out[c]!;
-      for (let i = 0; i < count; i++) {
-        const j = firstJ + i;
-        // > −up, so base ≥ −1 and `at − k` stays inside the zero-initialised history.
-        const pos = j * this.down + this.offsetPhases;
-        const base = Math.floor(pos / this.up);
-        const phase = pos - base * this.up;
-        const at = base - this.inputCount + this.taps; // index of input `base` in work
-        const row = phase * this.taps;
-        let acc = 0;
-        for (let k = this.kFirst; k <= this.kLast; k++) acc += this.table[row + k]! * work[at - k]!;
-        o[i] = acc;
-      }
-      hist.set(work.subarray(length, length + this.taps));
+    // Per-channel work buffers: the previous `taps` input samples, then this chunk (contiguous, so the tap loop
+    // needs no wrap-around).
+    const works = this.workBuffers(taps + length);
+    for (let c = 0; c < channels; c++) works[c]!.set(chunk[c]!, taps);
+    const out: Float32Array[] = new Array<Float32Array>(channels);
+    for (let c = 0; c < channels; c++) out[c] = new Float32Array(count);
+    if (count > 0) {
+      // Position of output firstJ: input sample `base` plus phase/up; stepped by down/up per output.
+      // > −up, so base ≥ −1 and `at − k` stays inside the zero-initialised history.
+      const pos = firstJ * down + offsetPhases;
+      const base = Math.floor(pos / up);
+      const phase = pos - base * up;
+      const at = base - inputCount + taps; // index of input `base` in the work buffers
+      if (channels === 2) this.filterStereo(works[0]!, works[1]!, out[0]!, out[1]!, count, at, phase);
+      else for (let c = 0; c < channels; c++) this.filterMono(works[c]!, out[c]!, count, at, phase);
     }
-    this.inputCount += length;
-    this.outputCount += count;
+    // Keep the last `taps` input samples as the next push's history.
+    for (let c = 0; c < channels; c++) works[c]!.copyWithin(0, length, length + taps);
+    this.inputCount = inputCount + length;
+    this.outputCount = firstJ + count;
     return out;
   }
 
-  private workBuffer(length: number): Float32Array {
-    if (this.work.length < length) this.work = new Float32Array(length);
-    return this.work.subarray(0, length);
+  /**
+   * o[i] = Σ_{k = kFirst..kLast} table[row + k] · work[at − k], accumulated in float64 in ascending k, for the
+   * outputs from (at, phase) onwards. Unrolled by four; the additions happen in the same order as a plain loop.
+   */
+  private filterMono(work: Float32Array, o: Float32Array, count: number, at: number, phase: number): void {
+    const table = this.table;
+    const taps = this.taps;
+    const up = this.up;
+    const kFirst = this.kFirst;
+    const n = this.kLast - kFirst + 1;
+    const n4 = n - (n % 4);
+    const stepWhole = Math.floor(this.down / up);
+    const stepPhase = this.down - stepWhole * up;
+    for (let i = 0; i < count; i++) {
+      let r = phase * taps + kFirst;
+      let p = at - kFirst;
+      let acc = 0;
+      let m = 0;
+      for (; m < n4; m += 4) {
+        acc += table[r]! * work[p]!;
+        acc += table[r + 1]! * work[p - 1]!;
+        acc += table[r + 2]! * work[p - 2]!;
+        acc += table[r + 3]! * work[p - 3]!;
+        r += 4;
+        p -= 4;
+      }
+      for (; m < n; m++) acc += table[r++]! * work[p--]!;
+      o[i] = acc;
+      at += stepWhole;
+      phase += stepPhase;
+      if (phase >= up) {
+        phase -= up;
+        at++;
+      }
+    }
+  }
+
+  /** filterMono for two channels in one pass over the taps (planar stereo shares the phase and tap index). */
+  private filterStereo(
+    w0: Float32Array,
+    w1: Float32Array,
+    o0: Float32Array,
+    o1: Float32Array,
+    count: number,
+    at: number,
+    phase: number,
+  ): void {
+    const table = this.table;
+    const taps = this.taps;
+    const up = this.up;
+    const kFirst = this.kFirst;
+    const n = this.kLast - kFirst + 1;
+    const n4 = n - (n % 4);
+    const stepWhole = Math.floor(this.down / up);
+    const stepPhase = this.down - stepWhole * up;
+    for (let i = 0; i < count; i++) {
+      let r = phase * taps + kFirst;
+      let p = at - kFirst;
+      let acc0 = 0;
+      let acc1 = 0;
+      let m = 0;
+      for (; m < n4; m += 4) {
+        const h0 = table[r]!;
+        const h1 = table[r + 1]!;
+        const h2 = table[r + 2]!;
+        const h3 = table[r + 3]!;
+        acc0 += h0 * w0[p]!;
+        acc1 += h0 * w1[p]!;
+        acc0 += h1 * w0[p - 1]!;
+        acc1 += h1 * w1[p - 1]!;
+        acc0 += h2 * w0[p - 2]!;
+        acc1 += h2 * w1[p - 2]!;
+        acc0 += h3 * w0[p - 3]!;
+        acc1 += h3 * w1[p - 3]!;
+        r += 4;
+        p -= 4;
+      }
+      for (; m < n; m++) {
+        const h = table[r++]!;
+        acc0 += h * w0[p]!;
+        acc1 += h * w1[p--]!;
+      }
+      o0[i] = acc0;
+      o1[i] = acc1;
+      at += stepWhole;
+      phase += stepPhase;
+      if (phase >= up) {
+        phase -= up;
+        at++;
+      }
+    }
+  }
+
+  /** Per-channel work buffers of at least `length` samples; growing one keeps its first `taps` (the history). */
+  private workBuffers(length: number): Float32Array[] {
+    const works = this.works;
+    if (works[0] !== undefined && works[0].length >= length) return works;
+    const size = Math.max(length, 2 * (works[0]?.length ?? 0));
+    for (let c = 0; c < this.channels; c++) {
+      const grown = new Float32Array(size);
+      const old = works[c];
+      if (old !== undefined) grown.set(old.subarray(0, this.taps));
+      works[c] = grown;
+    }
+    return works;
   }
 
   /** Pushes the zeros that bring every input sample's delayed image out. */
