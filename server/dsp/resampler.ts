@@ -55,13 +55,16 @@ export class Resampler {
   /** Only taps kFirst..kLast can be non-zero: a delay longer than the filter needs only shifts it. */
   private readonly kFirst: number;
   private readonly kLast: number;
-  /** table[phase * taps + k] weights input sample floor(t) − k for output phase `phase`. */
-  private readonly table: Float32Array;
+  /**
+   * table[phase * taps + k] weights input sample floor(t) − k for output phase `phase`. Float32 weights held
+   * widened in a Float64Array (exactly), so the tap loop reads doubles with no per-tap conversion.
+   */
+  private readonly table: Float64Array;
   /**
    * Per channel: the last `taps` input samples (zero before the first input), then room for a chunk. Reused so a
-   * steady stream allocates nothing here per push beyond its output.
+   * steady stream allocates nothing here per push beyond its output. Float32 input held widened (exactly) in float64.
    */
-  private readonly works: Float32Array[] = [];
+  private readonly works: Float64Array[] = [];
   private inputCount = 0;
   private outputCount = 0;
 
@@ -92,7 +95,7 @@ export class Resampler {
     this.taps = 2 * this.delayInputSamples + 1;
     this.kFirst = Math.max(0, this.delayInputSamples - minDelay - 1);
     this.kLast = Math.min(this.taps - 1, this.delayInputSamples + minDelay);
-    this.table = this.buildTable(minDelay);
+    this.table = Float64Array.from(this.buildTable(minDelay));
     this.workBuffers(this.taps);
   }
 
@@ -173,7 +176,7 @@ export class Resampler {
    * o[i] = Σ_{k = kFirst..kLast} table[row + k] · work[at − k], accumulated in float64 in ascending k, for the
    * outputs from (at, phase) onwards. Unrolled by four; the additions happen in the same order as a plain loop.
    */
-  private filterMono(work: Float32Array, o: Float32Array, count: number, at: number, phase: number): void {
+  private filterMono(work: Float64Array, o: Float32Array, count: number, at: number, phase: number): void {
     const table = this.table;
     const taps = this.taps;
     const up = this.up;
@@ -182,20 +185,19 @@ export class Resampler {
     const n4 = n - (n % 4);
     const stepWhole = Math.floor(this.down / up);
     const stepPhase = this.down - stepWhole * up;
+    const kEnd4 = kFirst + n4;
+    const kLast = this.kLast;
     for (let i = 0; i < count; i++) {
-      let r = phase * taps + kFirst;
-      let p = at - kFirst;
+      const row = phase * taps;
       let acc = 0;
-      let m = 0;
-      for (; m < n4; m += 4) {
-        acc += table[r]! * work[p]!;
-        acc += table[r + 1]! * work[p - 1]!;
-        acc += table[r + 2]! * work[p - 2]!;
-        acc += table[r + 3]! * work[p - 3]!;
-        r += 4;
-        p -= 4;
+      let k = kFirst;
+      for (; k < kEnd4; k += 4) {
+        acc += table[row + k]! * work[at - k]!;
+        acc += table[row + k + 1]! * work[at - k - 1]!;
+        acc += table[row + k + 2]! * work[at - k - 2]!;
+        acc += table[row + k + 3]! * work[at - k - 3]!;
       }
-      for (; m < n; m++) acc += table[r++]! * work[p--]!;
+      for (; k <= kLast; k++) acc += table[row + k]! * work[at - k]!;
       o[i] = acc;
       at += stepWhole;
       phase += stepPhase;
@@ -208,8 +210,8 @@ export class Resampler {
 
   /** filterMono for two channels in one pass over the taps (planar stereo shares the phase and tap index). */
   private filterStereo(
-    w0: Float32Array,
-    w1: Float32Array,
+    w0: Float64Array,
+    w1: Float64Array,
     o0: Float32Array,
     o1: Float32Array,
     count: number,
@@ -224,32 +226,31 @@ export class Resampler {
     const n4 = n - (n % 4);
     const stepWhole = Math.floor(this.down / up);
     const stepPhase = this.down - stepWhole * up;
+    const kEnd4 = kFirst + n4;
+    const kLast = this.kLast;
     for (let i = 0; i < count; i++) {
-      let r = phase * taps + kFirst;
-      let p = at - kFirst;
+      const row = phase * taps;
       let acc0 = 0;
       let acc1 = 0;
-      let m = 0;
-      for (; m < n4; m += 4) {
-        const h0 = table[r]!;
-        const h1 = table[r + 1]!;
-        const h2 = table[r + 2]!;
-        const h3 = table[r + 3]!;
-        acc0 += h0 * w0[p]!;
-        acc1 += h0 * w1[p]!;
-        acc0 += h1 * w0[p - 1]!;
-        acc1 += h1 * w1[p - 1]!;
-        acc0 += h2 * w0[p - 2]!;
-        acc1 += h2 * w1[p - 2]!;
-        acc0 += h3 * w0[p - 3]!;
-        acc1 += h3 * w1[p - 3]!;
-        r += 4;
-        p -= 4;
+      let k = kFirst;
+      for (; k < kEnd4; k += 4) {
+        const h0 = table[row + k]!;
+        const h1 = table[row + k + 1]!;
+        const h2 = table[row + k + 2]!;
+        const h3 = table[row + k + 3]!;
+        acc0 += h0 * w0[at - k]!;
+        acc1 += h0 * w1[at - k]!;
+        acc0 += h1 * w0[at - k - 1]!;
+        acc1 += h1 * w1[at - k - 1]!;
+        acc0 += h2 * w0[at - k - 2]!;
+        acc1 += h2 * w1[at - k - 2]!;
+        acc0 += h3 * w0[at - k - 3]!;
+        acc1 += h3 * w1[at - k - 3]!;
       }
-      for (; m < n; m++) {
-        const h = table[r++]!;
-        acc0 += h * w0[p]!;
-        acc1 += h * w1[p--]!;
+      for (; k <= kLast; k++) {
+        const h = table[row + k]!;
+        acc0 += h * w0[at - k]!;
+        acc1 += h * w1[at - k]!;
       }
       o0[i] = acc0;
       o1[i] = acc1;
@@ -263,12 +264,12 @@ export class Resampler {
   }
 
   /** Per-channel work buffers of at least `length` samples; growing one keeps its first `taps` (the history). */
-  private workBuffers(length: number): Float32Array[] {
+  private workBuffers(length: number): Float64Array[] {
     const works = this.works;
     if (works[0] !== undefined && works[0].length >= length) return works;
     const size = Math.max(length, 2 * (works[0]?.length ?? 0));
     for (let c = 0; c < this.channels; c++) {
-      const grown = new Float32Array(size);
+      const grown = new Float64Array(size);
       const old = works[c];
       if (old !== undefined) grown.set(old.subarray(0, this.taps));
       works[c] = grown;
