@@ -6,8 +6,7 @@
  * shows up here first).
  */
 import WebSocket from 'ws';
-import { decodeAudioFrame } from '../../server/protocol/audio-frame-codec.ts';
-import { encodePcm } from '../../server/protocol/pcm-codec.ts';
+import { decodeAudioFrame, encodePcm } from '../../client-sdk/src/protocol/index.ts';
 import type { Song } from '../song.ts';
 import { SongCursor } from '../song.ts';
 

@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { isErrorCode } from '../../server/errors.ts';
-import { decodeAudioFrameHeader, FRAME_HEADER_BYTES } from '../../server/protocol/audio-frame-codec.ts';
+import { decodeAudioFrameHeader, FRAME_HEADER_BYTES } from '../../client-sdk/src/protocol/index.ts';
 import { closeCodeMismatch, PH, type CaseResult, type HttpCase, type WsCase, type FuzzCase } from './cases.ts';
 import { closeFrame, connectionCounter, RawWs, textFrame, upgradeHead } from './raw-ws.ts';
 

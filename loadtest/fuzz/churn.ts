@@ -6,7 +6,7 @@
  * round means a leak; growth in the first round(s) that stops is high-water behaviour (allocator arenas, pools).
  */
 import WebSocket from 'ws';
-import { encodePcm } from '../../server/protocol/pcm-codec.ts';
+import { encodePcm } from '../../client-sdk/src/protocol/index.ts';
 import type { MemoryReply } from './memory-probe.ts';
 import { exportFuzzModel, ServerProcess, type ServerEnv } from './server-process.ts';
 

@@ -3,7 +3,7 @@
  * type, binary audio that is early, misaligned, non-finite or huge, credentials and origins, and resume with
  * mutated ids. Every session that ends with `end` must give back output length == input length (AudioPlan).
  */
-import { encodePcm } from '../../server/protocol/pcm-codec.ts';
+import { encodePcm } from '../../client-sdk/src/protocol/index.ts';
 import {
   ANY_CLIENT_ERROR,
   PH,

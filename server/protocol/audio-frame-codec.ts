@@ -1,6 +1,0 @@
-/**
- * Moved to the shared protocol module (client-sdk/src/protocol/audio-frame-codec.ts). This re-export only keeps
- * loadtest/fuzz compiling while it is being reworked elsewhere; new code imports the protocol module. Delete once
- * nothing imports this path.
- */
-export * from '../../client-sdk/src/protocol/audio-frame-codec.ts';
