@@ -50,7 +50,7 @@ const MAKERS: Readonly<Record<Category, (ctx: GenContext) => FuzzCase>> = {
   'sdp-ws': sdpWsCase,
 };
 
-const TABLE = Object.entries(CATEGORY_WEIGHTS).map(([c, w]) => [w, c as Category] as const);
+const TABLE = Object.entries(CATEGORY_WEIGHTS).map(([c, w]) => [c as Category, w] as const);
 
 export interface GenOptions {
   seed: number;
@@ -65,7 +65,7 @@ export interface GenOptions {
 
 export function generateCase(index: number, o: GenOptions): FuzzCase {
   const rng = new Rng(caseSeed(o.seed, index));
-  const table = o.only ? TABLE.filter(([, c]) => o.only!.includes(c)) : TABLE;
+  const table = o.only ? TABLE.filter(([c]) => o.only!.includes(c)) : TABLE;
   const category = rng.weighted(table);
   return MAKERS[category]({ rng, index, phase: o.phase, maxMessageBytes: o.maxMessageBytes, apiKey: o.apiKey, goodOrigin: o.goodOrigin, originsEnforced: o.originsEnforced });
 }

@@ -221,9 +221,9 @@ const TOKEN_BODIES: ReadonlyArray<readonly [body: string, status: number]> = [
 export function httpBodyCase(ctx: GenContext): HttpCase {
   const { rng, phase } = ctx;
   const kind = rng.weighted([
-    [6, 'tokens'],
-    [2, 'webrtc-misc'],
-    [2, 'framing'],
+    ['tokens', 6],
+    ['webrtc-misc', 2],
+    ['framing', 2],
   ] as const);
   if (kind === 'tokens') {
     const cred = rng.pick(CREDS);

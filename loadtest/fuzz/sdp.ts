@@ -78,10 +78,10 @@ export function oversizeSdp(rng: Rng): string {
 
 export function sampleSdp(rng: Rng): SdpSample {
   const kind = rng.weighted([
-    [5, 'garbage'],
-    [3, 'bomb'],
-    [2, 'stripped'],
-    [1, 'oversize'],
+    ['garbage', 5],
+    ['bomb', 3],
+    ['stripped', 2],
+    ['oversize', 1],
   ] as const);
   if (kind === 'garbage') {
     const i = rng.int(0, GARBAGE.length - 1);

@@ -59,7 +59,7 @@ export function validStart(rng: Rng, force: Partial<Pick<StartSpec, 'format' | '
   if (outputRateHz !== inputRateHz || rng.chance(0.3)) message['outputSampleRateHz'] = outputRateHz;
   if (outputFormat !== format || rng.chance(0.3)) message['outputFormat'] = outputFormat;
   if (rng.chance(0.3)) message['outputs'] = rng.pick([['vocals'], ['accompaniment'], ['karaoke'], ['vocals', 'accompaniment', 'karaoke']]);
-  if (rng.chance(0.2)) message['vocalGain'] = rng.float();
+  if (rng.chance(0.2)) message['vocalGain'] = rng.next();
   if (rng.chance(0.3)) message['vad'] = rng.chance(0.5);
   if (rng.chance(0.2)) message['streamId'] = rng.string(rng.int(1, 128));
   if (rng.chance(0.2)) message['protocolVersion'] = 1;
@@ -71,7 +71,7 @@ export function validStart(rng: Rng, force: Partial<Pick<StartSpec, 'format' | '
 export function audioBytes(rng: Rng, frames: number, channels: number, format: 's16le' | 'f32le', plant: readonly number[] = []): Uint8Array {
   const f0 = 100 + rng.int(0, 900);
   const planar = Array.from({ length: channels }, (_, c) =>
-    Float32Array.from({ length: frames }, (_, i) => 0.3 * Math.sin((2 * Math.PI * f0 * (i + 1000 * c)) / 16000) + 0.1 * (rng.float() * 2 - 1)),
+    Float32Array.from({ length: frames }, (_, i) => 0.3 * Math.sin((2 * Math.PI * f0 * (i + 1000 * c)) / 16000) + 0.1 * (rng.next() * 2 - 1)),
   );
   for (const value of plant) planar[rng.int(0, channels - 1)]![rng.int(0, Math.max(0, frames - 1))] = value;
   return encodePcm(planar, format);
@@ -134,7 +134,7 @@ function baseMessage(rng: Rng, type: (typeof TYPES)[number]): Record<string, unk
     case 'resume':
       return { type, sessionId: rng.string(36, '0123456789abcdef-'), resumeToken: rng.string(32), lastSampleOffset: rng.int(0, 1e6) };
     case 'configure':
-      return { type, outputs: rng.pick([['vocals'], ['karaoke'], ['vocals', 'accompaniment']]), vocalGain: rng.float() };
+      return { type, outputs: rng.pick([['vocals'], ['karaoke'], ['vocals', 'accompaniment']]), vocalGain: rng.next() };
     case 'ping':
     case 'stats':
       return { type, id: rng.chance(0.5) ? rng.int(0, 1e6) : rng.string(rng.int(1, 64)) };
@@ -190,9 +190,9 @@ export function schemaCase(ctx: GenContext): WsCase {
   const spec = validStart(rng);
   const prelude = first ? [] : streamSteps(rng, spec, rng.int(0, 2)).steps;
   const ending: WsStep = rng.weighted([
-    [6, { op: 'end' }],
-    [2, { op: 'close' }],
-    [1, { op: 'abort', reset: true }],
+    [{ op: 'end' }, 6],
+    [{ op: 'close' }, 2],
+    [{ op: 'abort', reset: true }, 1],
   ] as const);
   const steps: WsStep[] = [...prelude, json(text, `${type} ${label}`), { op: 'sentinel' }, ending];
   // An accepted message leaves a working session (done after end); a refused one is a catalog error + its close.
@@ -230,7 +230,7 @@ export function binaryCase(ctx: GenContext): WsCase {
     case 'interleaved': {
       let total = samples;
       for (let i = 0; i < rng.int(2, 8); i++) {
-        steps.push(json(rng.pick([{ type: 'ping', id: i }, { type: 'stats' }, { type: 'flush' }, { type: 'configure', vocalGain: rng.float() }])));
+        steps.push(json(rng.pick([{ type: 'ping', id: i }, { type: 'stats' }, { type: 'flush' }, { type: 'configure', vocalGain: rng.next() }])));
         const frames = rng.int(1, 2000);
         steps.push(binary(audioBytes(rng, frames, spec.channels, spec.format), `audio ${frames} frames`));
         total += frames;
