@@ -17,7 +17,7 @@ import { Metrics } from './metrics/metrics.ts';
 import { SUPPORTED_SAMPLE_RATES_HZ } from '../client-sdk/src/protocol/index.ts';
 import { INPUT_SAMPLE_LIMIT } from './session/input-clamp.ts';
 import { warmRatePlans } from './pipeline/rate-plan.ts';
-import type { Connection, ConnectionHandler } from './session/connection.ts';
+import { remoteHost, type Connection, type ConnectionHandler } from './session/connection.ts';
 import { LoadMonitor } from './session/load-monitor.ts';
 import { SessionRegistry } from './session/session-registry.ts';
 import type { StreamModel } from './session/session.ts';
@@ -193,7 +193,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onConnection: (connection) => registry.open(connection),
     onRejected: (code, remoteAddress) => {
       metrics.sessionsRejected.inc({ reason: code });
-      registry.logThrottle.log(log, 'info', remoteAddress.replace(/:\d+$/, ''), 'stream refused', { code, remote: remoteAddress });
+      registry.logThrottle.log(log, 'info', remoteHost(remoteAddress), 'stream refused', { code, remote: remoteAddress });
     },
     control: controlRouter(plugins),
   });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { StreamClient, exportTestModel, pcmBytes, startTestServer, testSong, type TestServer } from './helpers/server-harness.ts';
+import { StreamClient, exportTestModel, startTestServer, withWitness } from './helpers/server-harness.ts';
 
 const fixture = await exportTestModel(11);
 t.teardown(() => fixture.cleanup());
@@ -9,36 +9,6 @@ const RATE = 16000;
 const MAX_MESSAGE = 64 * 1024;
 const main = await startTestServer(fixture.modelsDir, { maxMessageBytes: MAX_MESSAGE, maxBufferedInputMs: 500 });
 t.teardown(() => main.server.close());
-
-/**
- * Runs `provoke` while another session streams; afterwards the witness must still stream and finish with every
- * sample: one session's failure never affects another.
- */
-async function withWitness(
-  t: Test,
-  server: TestServer,
-  provoke: () => Promise<void>,
-  headers: Record<string, string> = {},
-): Promise<void> {
-  const song = testSong(RATE, RATE, 2, 1);
-  const witness = new StreamClient(server.url, { headers });
-  await witness.start({ sampleRateHz: RATE, channels: 2, format: 's16le' });
-  // Pings keep the witness alive on servers with a short idle timeout (they are control messages: no audio).
-  const keepAlive = setInterval(() => witness.sendJson({ type: 'ping' }), 100);
-  try {
-    witness.ws.send(pcmBytes(song, 0, RATE / 2, 's16le'));
-    await witness.until(() => witness.received('vocals') > 0, 'witness output before');
-    await provoke();
-    const before = witness.received('vocals');
-    witness.ws.send(pcmBytes(song, RATE / 2, RATE, 's16le'));
-    await witness.until(() => witness.received('vocals') > before, 'witness output after');
-  } finally {
-    clearInterval(keepAlive);
-  }
-  const done = await witness.finish();
-  t.equal(done['outputSamples'], RATE, 'witness: every sample came out');
-  t.equal(witness.closeCode, 1000, 'witness: closed normally');
-}
 
 async function expectStartError(t: Test, url: string, start: Record<string, unknown>, code: string, closeCode: number): Promise<void> {
   const client = new StreamClient(url);

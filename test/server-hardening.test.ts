@@ -6,10 +6,9 @@
  */
 import { connect } from 'node:net';
 import t from 'tap';
-import type { Test } from 'tap';
 import WebSocket from 'ws';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
-import { StreamClient, exportTestModel, pcmBytes, startTestServer, testSong, type TestServer } from './helpers/server-harness.ts';
+import { StreamClient, exportTestModel, pcmBytes, startTestServer, testSong, withWitness } from './helpers/server-harness.ts';
 import { startWebrtcServer, testModel } from './helpers/browser.ts';
 
 const fixture = await exportTestModel(23);
@@ -40,26 +39,6 @@ function rawRequest(port: number, request: string, timeoutMs = 3000): Promise<st
 const upgradeRequest = (target: string, extra = ''): string =>
   `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
   `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
-
-/** A session streaming 1 s of a test song around `provoke`; it must finish with every sample. */
-async function withWitness(t: Test, server: TestServer, provoke: () => Promise<void>, headers: Record<string, string> = {}): Promise<void> {
-  const song = testSong(RATE, RATE, 2, 4);
-  const witness = new StreamClient(server.url, { headers });
-  await witness.start({ sampleRateHz: RATE, channels: 2, format: 's16le' });
-  // Pings keep the witness alive on servers with a short idle timeout (control messages: no audio).
-  const keepAlive = setInterval(() => witness.sendJson({ type: 'ping' }), 200);
-  try {
-    witness.ws.send(pcmBytes(song, 0, RATE / 2, 's16le'));
-    await witness.until(() => witness.received('vocals') > 0, 'witness output before');
-    await provoke();
-    witness.ws.send(pcmBytes(song, RATE / 2, RATE, 's16le'));
-  } finally {
-    clearInterval(keepAlive);
-  }
-  const done = await witness.finish();
-  t.equal(done['outputSamples'], RATE, 'witness: every sample came out');
-  t.equal(witness.closeCode, 1000, 'witness: closed normally');
-}
 
 const MALFORMED_TARGETS = ['//', '//[', '///', '//%', '//:99999', '//[::1', 'http://evil/v1/stream', '*'];
 

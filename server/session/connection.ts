@@ -5,6 +5,11 @@
  */
 import type { LivestemError } from '../errors.ts';
 
+/** `ip:port` → `ip`: a client reconnecting from new ports is still one client (log throttling is keyed by it). */
+export function remoteHost(remoteAddress: string | undefined): string {
+  return (remoteAddress ?? '?').replace(/:\d+$/, '');
+}
+
 export interface Connection {
   readonly id: string;
   readonly remoteAddress: string;

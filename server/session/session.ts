@@ -16,7 +16,7 @@ import type { ServerMessage } from '../../client-sdk/src/protocol/index.ts';
 import { checkStartAudio, errorMessage, parseClientMessage, type ParsedClientMessage, type UncheckedStartMessage } from '../protocol/messages.ts';
 import { takeAudio } from './audio-intake.ts';
 import { FlowControl } from './flow-control.ts';
-import type { Connection, ConnectionHandler } from './connection.ts';
+import { remoteHost, type Connection, type ConnectionHandler } from './connection.ts';
 import type { SessionHost } from './session-host.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
 import type { MessageClass } from './message-rate.ts';
@@ -24,11 +24,6 @@ import { isTerminal, transition, type SessionEffect, type SessionEvent, type Ses
 import { StreamProcessor } from './stream-processor.ts';
 
 export type { SessionHost, SessionSettings, SessionTimers, StreamModel } from './session-host.ts';
-
-/** `ip:port` → `ip`: a client reconnecting from new ports is still one client for log throttling. */
-function remoteHost(remoteAddress: string | undefined): string {
-  return (remoteAddress ?? '?').replace(/:\d+$/, '');
-}
 
 export class Session implements ConnectionHandler {
   readonly id = randomUUID();

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import WebSocket from 'ws';
 import { validateConfig, type ConfigInput } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
@@ -261,4 +262,35 @@ export function maxAbsDiffPlanar(a: Float32Array[], b: Float32Array[]): number {
     else for (let i = 0; i < ch.length; i++) m = Math.max(m, Math.abs(ch[i]! - other[i]!));
   });
   return m;
+}
+
+/**
+ * Runs `provoke` while a witness session streams 1 s of a 16 kHz stereo test song; the witness must produce output
+ * after the provocation and finish with every sample: one session's failure never affects another.
+ */
+export async function withWitness(
+  t: Test,
+  server: TestServer,
+  provoke: () => Promise<void>,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const rate = 16000;
+  const song = testSong(rate, rate, 2, 1);
+  const witness = new StreamClient(server.url, { headers });
+  await witness.start({ sampleRateHz: rate, channels: 2, format: 's16le' });
+  // Pings keep the witness alive on servers with a short idle timeout (they are control messages: no audio).
+  const keepAlive = setInterval(() => witness.sendJson({ type: 'ping' }), 100);
+  try {
+    witness.ws.send(pcmBytes(song, 0, rate / 2, 's16le'));
+    await witness.until(() => witness.received('vocals') > 0, 'witness output before');
+    await provoke();
+    const before = witness.received('vocals');
+    witness.ws.send(pcmBytes(song, rate / 2, rate, 's16le'));
+    await witness.until(() => witness.received('vocals') > before, 'witness output after');
+  } finally {
+    clearInterval(keepAlive);
+  }
+  const done = await witness.finish();
+  t.equal(done['outputSamples'], rate, 'witness: every sample came out');
+  t.equal(witness.closeCode, 1000, 'witness: closed normally');
 }
