@@ -134,8 +134,14 @@ export function separationLoss(kind: SeparationLossKind, mask: tf.Tensor4D, t: S
 }
 
 /** Mean binary cross-entropy of per-frame VAD logits against 0/1 labels (numerically stable form). */
-export function vadLoss(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
-  return tf.losses.sigmoidCrossEntropy(labels, logits) as unknown as tf.Scalar;
+export function vadLoss(logits: tf.Tensor2D, labels: tf.Tensor2D, voicedFraction?: number): tf.Scalar {
+  if (voicedFraction === undefined) return tf.losses.sigmoidCrossEntropy(labels, logits) as unknown as tf.Scalar;
+  // Class-balanced: songs are mostly sung, so plain BCE learns "always on" (the flag never switched off in
+  // instrumental intros and endings). Weights 0.5/p for voiced and 0.5/(1 − p) for unvoiced frames average to 1.
+  const p = Math.min(0.95, Math.max(0.05, voicedFraction));
+  const weights = tf.add(tf.mul(labels, 0.5 / p - 0.5 / (1 - p)), 0.5 / (1 - p));
+  const perFrame = tf.losses.sigmoidCrossEntropy(labels, logits, undefined, 0, tf.Reduction.NONE);
+  return tf.mean(tf.mul(weights, perFrame));
 }
 
 /** α·L_sep + (1 − α)·L_vad with α = 1 − vadWeight. */

@@ -3,6 +3,7 @@
  * Trains a causal separation model with a VAD head (see training/train/run.ts); `--help` lists every option.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from './backend.ts';
@@ -42,6 +43,8 @@ const spec = {
   'max-minutes': { type: 'string' },
   resume: { type: 'boolean', default: false },
   'no-worker': { type: 'boolean', default: false },
+  replicas: { type: 'string', default: String(Math.min(4, availableParallelism())) },
+  'vad-balanced': { type: 'boolean', default: false },
   backend: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -97,6 +100,8 @@ async function main(): Promise<void> {
     validChunkSeconds: num('valid-chunk', values['valid-chunk']),
     resume: values.resume,
     worker: !values['no-worker'],
+    replicas: num('replicas', values.replicas),
+    vadBalanced: values['vad-balanced'],
   };
   const extra = {
     validSecondsPerTrack: optionalNum('valid-seconds', values['valid-seconds']),
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
     const saved = (JSON.parse(readFileSync(ckptJson, 'utf8')) as { options: TrainOptions }).options;
     const given = new Set(tokens.filter((t) => t.kind === 'option').map((t) => (t as { name: string }).name));
     const explicit = Object.fromEntries(
-      Object.entries(opts).filter(([k]) => given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)) || k === 'resume' || k === 'worker'),
+      Object.entries(opts).filter(([k]) => given.has(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)) || k === 'resume' || k === 'worker' || k === 'replicas'),
     );
     for (const flag of ['seq-dur', 'nfft', 'hop', 'clip-norm', 'valid-chunk', 'valid-seconds', 'max-steps', 'max-minutes', 'steps-per-epoch']) {
       if (!given.has(flag)) continue;

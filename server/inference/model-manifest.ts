@@ -39,6 +39,18 @@ export const modelManifestSchema = z.object({
   /** Algorithmic latency of the STFT/ISTFT pair in model-rate samples (nFft − hop for our framing). */
   latencySamples: z.number().int().nonnegative(),
   vadThreshold: z.number().min(0).max(1),
+  /**
+   * How the streamed VAD flag follows the per-hop probability (hysteresis and debounce, chosen on validation). Absent
+   * in older manifests: the flag then uses vadThreshold with the smoother's defaults.
+   */
+  vadFlag: z
+    .object({
+      offThreshold: z.number().min(0).max(1),
+      smoothingMs: z.number().nonnegative().max(1000),
+      onMs: z.number().nonnegative().max(2000),
+      offMs: z.number().nonnegative().max(2000),
+    })
+    .optional(),
   io: z.object({
     input: tensorSpecSchema,
     mask: tensorSpecSchema,

@@ -1,15 +1,22 @@
 /**
  * Debounced vocal activity from per-hop model probabilities: an exponential moving average (time constant
- * `smoothingMs`) followed by a run-length debounce — on after `onMs` of consecutive smoothed values ≥ threshold, off
- * after `offMs` below. A transition is reported at the offset of the FIRST hop of the run that caused it, so the
- * on/off offsets mark where activity changed, not when the debounce became sure. Pure and synchronous.
+ * `smoothingMs`) followed by hysteresis and a run-length debounce — on after `onMs` of consecutive smoothed values
+ * ≥ threshold, off after `offMs` of values < offThreshold (≤ threshold, so a probability hovering near one
+ * threshold cannot toggle the flag). A transition is reported at the offset of the FIRST hop of the run that caused
+ * it, so the on/off offsets mark where activity changed, not when the debounce became sure. Pure and synchronous.
  */
-export interface VadSmootherOptions {
+export interface VadFlagSettings {
+  /** Smoothed probability at or above which the flag turns on. */
   threshold: number;
-  hopMs: number;
+  /** Smoothed probability below which the flag turns off (default: threshold). */
+  offThreshold?: number;
   smoothingMs?: number;
   onMs?: number;
   offMs?: number;
+}
+
+export interface VadSmootherOptions extends VadFlagSettings {
+  hopMs: number;
 }
 
 export interface VadTransitionEvent {
@@ -19,6 +26,7 @@ export interface VadTransitionEvent {
 
 export class VadSmoother {
   private readonly threshold: number;
+  private readonly offThreshold: number;
   private readonly alpha: number;
   private readonly onHops: number;
   private readonly offHops: number;
@@ -31,6 +39,7 @@ export class VadSmoother {
   constructor(options: VadSmootherOptions) {
     if (!(options.hopMs > 0)) throw new RangeError(`hopMs must be positive, got ${options.hopMs}`);
     this.threshold = options.threshold;
+    this.offThreshold = Math.min(options.threshold, options.offThreshold ?? options.threshold);
     const smoothingMs = options.smoothingMs ?? 20;
     this.alpha = smoothingMs > 0 ? Math.exp(-options.hopMs / smoothingMs) : 0;
     this.onHops = Math.max(1, Math.round((options.onMs ?? 30) / options.hopMs));
@@ -45,7 +54,8 @@ export class VadSmoother {
   push(prob: number, sampleOffset: number): VadTransitionEvent | undefined {
     this.smoothed = this.started ? this.alpha * this.smoothed + (1 - this.alpha) * prob : prob;
     this.started = true;
-    const above = this.smoothed >= this.threshold;
+    // While on, "above" means not yet below the off threshold: the band between the two keeps the current state.
+    const above = this.smoothed >= (this.activeState ? this.offThreshold : this.threshold);
     if (above === this.activeState) {
       this.runLength = 0;
       return undefined;

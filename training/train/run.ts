@@ -18,6 +18,7 @@ import { loadCheckpoint, saveCheckpoint, type EpochRecord, type TrainProgress } 
 import { inProcessPipeline, workerPipeline, drawBatch, type BatchPipeline, type PipelineSpec } from './pipeline.ts';
 import { openExcerptSource, type ExcerptSourceSpec } from './data-source.ts';
 import { writeLossPlot } from './plot.ts';
+import { DataParallelTrainer } from './data-parallel.ts';
 import { Trainer } from './trainer.ts';
 import { openValidationTracks, validate, type ValidationSpec } from './validate.ts';
 
@@ -55,6 +56,10 @@ export interface TrainOptions {
   maxMinutes?: number;
   resume: boolean;
   worker: boolean;
+  /** Gradient replicas including this thread (data-parallel over worker threads); default 1. */
+  replicas?: number;
+  /** Class-balanced VAD loss. */
+  vadBalanced?: boolean;
 }
 
 export interface RunResult {
@@ -134,8 +139,10 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
     progress = freshProgress(opts.lr);
     await setInputStatistics(model, opts, log);
   }
-  const trainer = new Trainer(model, { loss: opts.loss, vadWeight: opts.vadWeight, lr: progress.lr, clipNorm: opts.clipNorm });
+  const trainer = new Trainer(model, { loss: opts.loss, vadWeight: opts.vadWeight, vadBalanced: opts.vadBalanced === true, lr: progress.lr, clipNorm: opts.clipNorm });
   if (ckpt !== undefined) trainer.optimizer.setState(ckpt.adam);
+  const parallel = await DataParallelTrainer.start(trainer, opts.replicas ?? 1, opts.seed);
+  if (parallel.replicaCount > 1) log(`data-parallel over ${parallel.replicaCount} replicas (this thread + ${parallel.replicaCount - 1} workers)`);
 
   const pipeSpec: PipelineSpec = {
     source: sourceSpec(opts, cfg, opts.seed),
@@ -202,7 +209,7 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
       if (stopSignal) { stoppedBy = 'signal'; break; }
       if (opts.maxMinutes !== undefined && Date.now() - startMs > opts.maxMinutes * 60000) { stoppedBy = 'max-minutes'; break; }
 
-      const l = trainer.step(current.data);
+      const l = await parallel.step(current.data);
       if (!Number.isFinite(l.total)) throw new Error(`loss is ${l.total} at step ${progress.step}`);
       progress.step++;
       progress.stepInEpoch++;
@@ -265,10 +272,14 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
   await save(ckptDir);
   await writeRunLog(opts, cfg, progress);
   await pipe.close();
+  await parallel.close();
   trainer.dispose();
   model.dispose();
   const secondsThisRun = (Date.now() - startMs) / 1000;
-  log(`stopped by ${stoppedBy} at step ${progress.step}: ${stepsThisRun} steps in ${secondsThisRun.toFixed(0)} s (${(stepsThisRun / secondsThisRun).toFixed(3)} steps/s)`);
+  // Audio-seconds of excerpts trained on per wall-second: comparable across batch sizes and excerpt lengths.
+  const audioPerSec = (stepsThisRun * opts.batchSize * opts.seqDurSeconds) / secondsThisRun;
+  log(`stopped by ${stoppedBy} at step ${progress.step}: ${stepsThisRun} steps in ${secondsThisRun.toFixed(0)} s `
+    + `(${(stepsThisRun / secondsThisRun).toFixed(3)} steps/s, ${audioPerSec.toFixed(1)} audio-s per wall-s, ${parallel.replicaCount} replica(s))`);
   return { progress, stoppedBy, stepsThisRun, secondsThisRun };
 }
 

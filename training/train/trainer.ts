@@ -20,6 +20,8 @@ export interface TrainerOptions {
   loss: SeparationLossKind;
   /** 1 − α: weight of the VAD loss. */
   vadWeight: number;
+  /** Class-balanced VAD loss (per-batch voiced fraction). */
+  vadBalanced?: boolean;
   lr: number;
   clipNorm: number;
   bnMomentum?: number;
@@ -40,6 +42,18 @@ function targetsOf(d: BatchData): { targets: SeparationTargets; labels: tf.Tenso
     targets.accTime = tf.tensor3d(d.accTime, [d.batch, 2, samples]);
   }
   return { targets, labels: tf.tensor2d(d.vad, [d.batch, d.frames]) };
+}
+
+function voicedFraction(labels: Float32Array): number {
+  let sum = 0;
+  for (const v of labels) sum += v;
+  return sum / Math.max(1, labels.length);
+}
+
+export interface ReplicaGradients {
+  grads: Map<string, tf.Tensor>;
+  losses: StepLosses;
+  stats: BatchStats[];
 }
 
 export class Trainer {
@@ -63,12 +77,15 @@ export class Trainer {
     const { targets, labels } = targetsOf(d);
     const out = this.model.forward(targets.mixMag, { training, ...(stats ? { collectStats: stats } : {}) });
     const sep = separationLoss(this.options.loss, out.mask, targets, this.istft);
-    const vad = vadLoss(out.vadLogit, labels);
+    const vad = vadLoss(out.vadLogit, labels, this.options.vadBalanced === true ? voicedFraction(d.vad) : undefined);
     return { total: totalLoss(sep, vad, this.options.vadWeight), sep, vad };
   }
 
-  /** One Adam step on `d`; returns the losses before the update. */
-  step(d: BatchData): StepLosses {
+  /**
+   * Loss gradients on `d` without touching the weights: what one data-parallel replica contributes. The caller owns
+   * (and must dispose) the gradients and the BatchNorm batch moments.
+   */
+  computeGradients(d: BatchData): ReplicaGradients {
     const stats: BatchStats[] = [];
     let sepT: tf.Scalar | undefined;
     let vadT: tf.Scalar | undefined;
@@ -84,12 +101,23 @@ export class Trainer {
       const g = grads[v.name];
       if (g !== undefined) named.set(name, g);
     }
-    this.optimizer.apply(named, this.options.clipNorm);
-    updateRunningStats(this.model.params, stats, this.options.bnMomentum ?? 0.1);
-    const result = { total: value.dataSync()[0]!, sep: sepT!.dataSync()[0]!, vad: vadT!.dataSync()[0]! };
+    const losses = { total: value.dataSync()[0]!, sep: sepT!.dataSync()[0]!, vad: vadT!.dataSync()[0]! };
     tf.dispose([value, sepT!, vadT!]);
-    tf.dispose(grads);
-    return result;
+    return { grads: named, losses, stats };
+  }
+
+  /** Clipped Adam update from (averaged) gradients, then the BN running statistics; disposes both. */
+  applyGradients(grads: Map<string, tf.Tensor>, stats: BatchStats[]): void {
+    this.optimizer.apply(grads, this.options.clipNorm);
+    updateRunningStats(this.model.params, stats, this.options.bnMomentum ?? 0.1);
+    tf.dispose([...grads.values()]);
+  }
+
+  /** One Adam step on `d`; returns the losses before the update. */
+  step(d: BatchData): StepLosses {
+    const { grads, losses, stats } = this.computeGradients(d);
+    this.applyGradients(grads, stats);
+    return losses;
   }
 
   /** Inference-mode losses (BN running statistics), no update. */
