@@ -227,15 +227,26 @@ export function offlineStft(signal: Float32Array[], config: StftConfig): StftFra
   const window = makeWindow(config.window, nFft);
   const length = signal[0]?.length ?? 0;
   const frameCount = Math.floor(length / hopSamples);
-  const windowed = new Float64Array(nFft);
+  // Only the first frames reach before the signal's start; they read a zero-padded copy. Every product x·w is
+  // rounded to float32 once, whichever path, so both give the values the streaming analyzer gives.
+  const padded = new Float32Array(nFft);
   const frames: StftFrame[] = [];
+  const view = (x: Float32Array, start: number): Float32Array => {
+    if (start >= 0) return x.subarray(start, start + nFft);
+    padded.fill(0, 0, -start);
+    padded.set(x.subarray(0, nFft + start), -start);
+    return padded;
+  };
   for (let k = 0; k < frameCount; k++) {
     const start = (k + 1) * hopSamples - nFft;
     const frame = emptyFrame(stftBins(config), signal.length);
-    signal.forEach((x, c) => {
-      for (let n = 0; n < nFft; n++) windowed[n] = start + n < 0 ? 0 : x[start + n]! * window[n]!;
-      fft.forward(windowed, frame.re[c]!, frame.im[c]!);
-    });
+    let c = 0;
+    if (start >= 0) {
+      for (; c + 1 < signal.length; c += 2) {
+        fft.forwardPair(view(signal[c]!, start), view(signal[c + 1]!, start), frame.re[c]!, frame.im[c]!, frame.re[c + 1]!, frame.im[c + 1]!, window);
+      }
+    }
+    for (; c < signal.length; c++) fft.forward(view(signal[c]!, start), frame.re[c]!, frame.im[c]!, window);
     frames.push(frame);
   }
   return frames;

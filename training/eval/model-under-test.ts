@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelManifest } from '../../server/inference/model-manifest.ts';
-import { createOfflineSeparator, type OfflineSeparator } from '../../server/pipeline/offline-separator.ts';
+import { createOfflineSeparator, type OfflineSeparator } from '../../server/engine/offline-separator.ts';
 import { VAD_AMPLITUDE_THRESHOLD, vocalActivityPerStftFrame } from '../data/vad-labels.ts';
 import type { MethodOutput } from './score-track.ts';
 
@@ -71,7 +71,13 @@ export async function loadModelUnderTest(nameOrPath: string | undefined): Promis
       return {
         vocals: out.vocals,
         accompaniment: out.accompaniment,
-        vad: { probabilities: out.vadProb, labels: labelsOnModelHops(trueVocals, manifest, sampleRateHz), threshold: manifest.vadThreshold },
+        vad: {
+          probabilities: out.vadProb,
+          labels: labelsOnModelHops(trueVocals, manifest, sampleRateHz),
+          threshold: manifest.vadThreshold,
+          hopMs: (1000 * manifest.stft.hopSamples) / manifest.sampleRateHz,
+          flag: { threshold: manifest.vadThreshold, ...manifest.vadFlag },
+        },
       };
     },
     close: () => separator.close(),

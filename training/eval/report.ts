@@ -27,6 +27,8 @@ export interface MethodAggregate {
   accompaniment: SourceAggregate;
   leakageDbfs: number | null;
   vad?: { auroc: number | null; accuracy: number; f1: number | null; threshold: number; frames: number };
+  /** VAD flag: mean over tracks of the 100 ms balanced accuracy; boundaries hit within 200 ms over all tracks. */
+  vadFlag?: { balancedAccuracy: number | null; boundaries: number; boundariesHit: number; spuriousPerMinute: number };
 }
 
 export interface EvalReport {
@@ -91,6 +93,16 @@ export function aggregate(tracks: TrackRecord[], method: string, pooledVad?: Poo
       };
     }
   }
+  const flags = rows.filter((r) => r.vadFlag !== undefined);
+  if (flags.length > 0) {
+    const minutes = tracks.filter((t) => t.methods[method]?.vadFlag !== undefined).reduce((a, t) => a + t.seconds / 60, 0);
+    out.vadFlag = {
+      balancedAccuracy: mean(flags.map((r) => r.vadFlag!.balancedAccuracy)),
+      boundaries: flags.reduce((a, r) => a + r.vadFlag!.boundaries, 0),
+      boundariesHit: flags.reduce((a, r) => a + r.vadFlag!.boundariesHit, 0),
+      spuriousPerMinute: flags.reduce((a, r) => a + r.vadFlag!.spuriousTransitions, 0) / Math.max(1e-9, minutes),
+    };
+  }
   return out;
 }
 
@@ -105,10 +117,12 @@ export function markdownTable(report: EvalReport): string {
     '',
     'BSS-Eval v4 (museval-grade: 1 s windows, 512-tap filters per track; median over windows, then over tracks), dB.',
     'SI-SDR: median over tracks. MDX SDR: mean over tracks. Leakage: RMS of the vocal estimate where the true vocals',
-    'are silent (dBFS, lower is better; median over tracks). VAD pooled over all frames.',
+    'are silent (dBFS, lower is better; median over tracks). VAD pooled over all frames. Flag: the streamed VAD flag',
+    '(hysteresis + debounce from the manifest) — balanced accuracy per 100 ms (mean over tracks), vocal-segment',
+    'boundaries (gaps < 500 ms bridged) matched by a flag transition within 200 ms, spurious transitions per minute.',
     '',
-    '| method | voc SDR | voc SIR | voc SAR | voc ISR | voc SI-SDR | voc MDX SDR | acc SDR | acc SIR | acc SAR | acc MDX SDR | leakage dBFS | VAD AUROC | VAD acc | VAD F1 |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| method | voc SDR | voc SIR | voc SAR | voc ISR | voc SI-SDR | voc MDX SDR | acc SDR | acc SIR | acc SAR | acc MDX SDR | leakage dBFS | VAD AUROC | VAD acc | VAD F1 | flag BA | flag boundaries ≤ 200 ms | flag spurious/min |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const method of report.methods) {
     const a = report.aggregate[method];
@@ -116,7 +130,8 @@ export function markdownTable(report: EvalReport): string {
     lines.push(
       `| ${method} | ${fmt(a.vocals.SDR)} | ${fmt(a.vocals.SIR)} | ${fmt(a.vocals.SAR)} | ${fmt(a.vocals.ISR)} | ${fmt(a.vocals.siSdr)} | ${fmt(a.vocals.mdxSdrMean)} | ` +
         `${fmt(a.accompaniment.SDR)} | ${fmt(a.accompaniment.SIR)} | ${fmt(a.accompaniment.SAR)} | ${fmt(a.accompaniment.mdxSdrMean)} | ` +
-        `${fmt(a.leakageDbfs, 1)} | ${fmt(a.vad?.auroc, 3)} | ${fmt(a.vad?.accuracy, 3)} | ${fmt(a.vad?.f1, 3)} |`,
+        `${fmt(a.leakageDbfs, 1)} | ${fmt(a.vad?.auroc, 3)} | ${fmt(a.vad?.accuracy, 3)} | ${fmt(a.vad?.f1, 3)} | ` +
+        `${fmt(a.vadFlag?.balancedAccuracy, 3)} | ${a.vadFlag ? `${a.vadFlag.boundariesHit}/${a.vadFlag.boundaries}` : '—'} | ${fmt(a.vadFlag?.spuriousPerMinute, 1)} |`,
     );
   }
   lines.push('', '## Per track (vocals SDR, dB)', '', `| track | ${report.methods.join(' | ')} |`, `|---|${report.methods.map(() => '---:').join('|')}|`);

@@ -3,7 +3,9 @@
  * non-vocal leakage of the vocal estimate, and VAD detection when the method has a VAD output.
  */
 import { BSS_METRICS, type BssEvaluator, type BssFrames, type BssMetric } from './bss-eval.ts';
+import type { VadFlagSettings } from '../../server/pipeline/vad-smoother.ts';
 import { detectionScores, mdxSdr, nonVocalLeakage, siSdr, type DetectionScores } from './metrics.ts';
+import { flagTimeline, scoreFlag, type FlagScores } from './vad-flag.ts';
 
 export const SOURCES = ['vocals', 'accompaniment'] as const;
 export type SourceName = (typeof SOURCES)[number];
@@ -25,6 +27,8 @@ export interface MethodTrackScores {
   accompaniment: SourceScores;
   leakage: { rmsDbfs: number | null; silentFraction: number };
   vad?: DetectionScores;
+  /** The streamed VAD flag (hysteresis + debounce) against the labels. */
+  vadFlag?: FlagScores;
 }
 
 export interface TrackInput {
@@ -37,7 +41,7 @@ export interface MethodOutput {
   vocals: Float32Array[];
   accompaniment: Float32Array[];
   /** VAD probabilities and the labels they are judged against (same framing), when the method detects. */
-  vad?: { probabilities: Float32Array; labels: Uint8Array; threshold: number };
+  vad?: { probabilities: Float32Array; labels: Uint8Array; threshold: number; hopMs: number; flag: VadFlagSettings };
 }
 
 /** JSON has no ±Infinity: a perfect score becomes null like museval's (inf → NaN) convention. */
@@ -64,6 +68,11 @@ export function scoreMethod(track: TrackInput, evaluator: BssEvaluator, output: 
     accompaniment: perSource('accompaniment', 1),
     leakage: { rmsDbfs: leak.rmsDbfs === -Infinity ? null : leak.rmsDbfs, silentFraction: leak.silentFraction },
   };
-  if (output.vad !== undefined) scores.vad = detectionScores(output.vad.probabilities, output.vad.labels, output.vad.threshold);
+  if (output.vad !== undefined) {
+    const v = output.vad;
+    scores.vad = detectionScores(v.probabilities, v.labels, v.threshold);
+    const { flags, transitions } = flagTimeline(v.probabilities, v.hopMs, v.flag);
+    scores.vadFlag = scoreFlag(flags, transitions, v.labels, v.hopMs);
+  }
   return scores;
 }
