@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OlaSynthesizer, offlineStft, stftLatencySamples, type StftFrame } from '../../server/dsp/stft.ts';
 import { openMusdb } from '../data/open-dataset.ts';
 import { validationItems } from '../data/sampler.ts';
+import { auroc } from '../eval/metrics.ts';
 import type { SeparationModel } from '../model/model.ts';
 
 export interface CalibrationResult {
@@ -17,21 +18,27 @@ export interface CalibrationResult {
   /** Mean MDX SDR (dB) over validation tracks per temperature tried. */
   table: { temperature: number; vocalsSdr: number; accompanimentSdr: number }[];
   vadAccuracy: number;
+  /** AUROC of the per-frame VAD probability (null when a class is absent). */
+  vadAuroc: number | null;
   tracks: number;
   secondsPerTrack: number;
 }
 
-function mdxSdr(reference: Float32Array[], estimate: Float32Array[], delay: number): number {
+/** null when the reference is silent (≤ −70 dBFS): its SDR says nothing about separation, only about ε. */
+function mdxSdr(reference: Float32Array[], estimate: Float32Array[], delay: number): number | null {
   let num = 0;
   let den = 0;
+  let count = 0;
   reference.forEach((ref, c) => {
     const est = estimate[c]!;
     for (let n = delay; n < est.length; n++) {
       const s = ref[n - delay]!;
       num += s * s;
       den += (s - est[n]!) ** 2;
+      count++;
     }
   });
+  if (num / Math.max(1, count) < 1e-7) return null;
   return 10 * Math.log10((num + 1e-12) / (den + 1e-12));
 }
 
@@ -63,7 +70,7 @@ export async function calibrate(model: SeparationModel, dataDir: string, split: 
   const cfg = model.cfg;
   const tracks = await openMusdb(dataDir, split);
   const delay = stftLatencySamples(cfg.stft);
-  const sums = temperatures.map(() => ({ voc: 0, acc: 0 }));
+  const sums = temperatures.map(() => ({ voc: 0, acc: 0, vocCount: 0, accCount: 0 }));
   const vadProbs: number[] = [];
   const vadLabels: number[] = [];
   let n = 0;
@@ -81,8 +88,17 @@ export async function calibrate(model: SeparationModel, dataDir: string, split: 
       return [out.mask.dataSync() as Float32Array, tf.sigmoid(out.vadLogit).dataSync() as Float32Array];
     });
     temperatures.forEach((gamma, i) => {
-      sums[i]!.voc += mdxSdr(item.vocals, synthesize(frames, masks, gamma, cfg, false), delay);
-      sums[i]!.acc += mdxSdr(item.accompaniment, synthesize(frames, masks, gamma, cfg, true), delay);
+      const voc = mdxSdr(item.vocals, synthesize(frames, masks, gamma, cfg, false), delay);
+      const acc = mdxSdr(item.accompaniment, synthesize(frames, masks, gamma, cfg, true), delay);
+      const sum = sums[i]!;
+      if (voc !== null) {
+        sum.voc += voc;
+        sum.vocCount++;
+      }
+      if (acc !== null) {
+        sum.acc += acc;
+        sum.accCount++;
+      }
     });
     for (let t = 0; t < T; t++) {
       vadProbs.push(vad[t]!);
@@ -90,7 +106,7 @@ export async function calibrate(model: SeparationModel, dataDir: string, split: 
     }
     n++;
   }
-  const table = temperatures.map((temperature, i) => ({ temperature, vocalsSdr: sums[i]!.voc / n, accompanimentSdr: sums[i]!.acc / n }));
+  const table = temperatures.map((temperature, i) => ({ temperature, vocalsSdr: sums[i]!.voc / Math.max(1, sums[i]!.vocCount), accompanimentSdr: sums[i]!.acc / Math.max(1, sums[i]!.accCount) }));
   const best = table.reduce((a, b) => (b.vocalsSdr + b.accompanimentSdr > a.vocalsSdr + a.accompanimentSdr ? b : a));
   let bestThreshold = 0.5;
   let bestAccuracy = -1;
@@ -102,7 +118,7 @@ export async function calibrate(model: SeparationModel, dataDir: string, split: 
       bestThreshold = Math.round(th * 100) / 100;
     }
   }
-  return { temperature: best.temperature, vadThreshold: bestThreshold, table, vadAccuracy: bestAccuracy, tracks: n, secondsPerTrack };
+  return { temperature: best.temperature, vadThreshold: bestThreshold, table, vadAccuracy: bestAccuracy, vadAuroc: auroc(vadProbs, vadLabels), tracks: n, secondsPerTrack };
 }
 
 /** Folds mask' = sigmoid(γ·logit) into the last affine layer before the mask sigmoid. */

@@ -259,6 +259,8 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
         log(`\nepoch ${record.epoch}: train ${record.trainLoss.toFixed(4)} valid ${record.validLoss.toFixed(4)} (sep ${record.validSepLoss.toFixed(4)}, vad ${record.validVadLoss.toFixed(4)}) lr ${progress.lr}`);
         await writeRunLog(opts, cfg, progress);
         await save(ckptDir);
+        // One snapshot per epoch: `npm run curve` scores them for the card's quality-vs-steps curve.
+        await save(join(opts.out, 'snapshots', `step-${String(progress.step).padStart(6, '0')}`));
         if (progress.epochsWithoutImprovement >= opts.patience) { stoppedBy = 'early-stop'; break; }
       } else if (progress.step % opts.checkpointEvery === 0) {
         await save(ckptDir);

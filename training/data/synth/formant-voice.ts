@@ -120,7 +120,7 @@ export function singFormantPhrase(phrase: VocalPhrase, singer: Singer, sampleRat
   const resonators = Array.from({ length: 5 }, () => new Resonator(rate));
   const bandwidths = [70, 90, 130, 180, 250];
   const formantNow = [500, 1500, 2500, 3300 * singer.formantRatio, 3900 * singer.formantRatio];
-  const openQ = singer.gender === 'female' ? 0.65 : 0.55;
+  const openQ = singer.openQuotient ?? (singer.gender === 'female' ? 0.65 : 0.55);
   let phase = 0;
   let prevFlow = 0;
   let periodJitter = 1;

@@ -45,7 +45,8 @@ export async function renderMidiStems(channels: readonly ChannelPlan[], notes: r
   const stemOfChannel: Array<MidiStem | null> = new Array<MidiStem | null>(CHANNELS).fill(null);
   for (const c of channels) {
     stemOfChannel[c.channel] = c.stem;
-    if (c.channel !== 9) synth.programChange(c.channel, c.program);
+    // Channel 10 keeps the standard kit unless another GM kit is asked for (v1 never asks).
+    if (c.channel !== 9 || c.program !== 0) synth.programChange(c.channel, c.program);
     synth.controllerChange(c.channel, 7, c.volume);
     synth.controllerChange(c.channel, 10, c.pan);
     synth.controllerChange(c.channel, 91, 0);

@@ -24,7 +24,7 @@ export interface MixParams {
   masterRmsDb: number;
 }
 
-const NORMALISED_RMS_DB = -20;
+export const NORMALISED_RMS_DB = -20;
 
 /** Gated RMS in dBFS over 400 ms blocks: silent blocks and blocks 10 dB under the loud ones don't count. */
 export function gatedRmsDb(channels: Float32Array[], sampleRateHz: number): number {
@@ -75,7 +75,7 @@ export function chooseMix(rng: Rng): MixParams {
   };
 }
 
-function scale(channels: Float32Array[], gain: number): void {
+export function scale(channels: Float32Array[], gain: number): void {
   for (const ch of channels) for (let i = 0; i < ch.length; i++) ch[i] = (ch[i] ?? 0) * gain;
 }
 
@@ -134,6 +134,14 @@ export function mixStems(input: Stems, params: MixParams, sampleRateHz: number, 
       });
     }
   }
+  return finishMix(processed, params.masterRmsDb);
+}
+
+/**
+ * Master gain to `masterRmsDb` (never clipping a stem or the sum), then 16-bit quantisation of each stem with the
+ * mixture as the clamped sum of the quantised stems, so stems sum to the mixture exactly.
+ */
+export function finishMix(processed: Stems, masterRmsDb: number): MixResult {
   const length = processed.vocals[0]?.length ?? 0;
   let sumSq = 0;
   let peak = 0;
@@ -151,7 +159,7 @@ export function mixStems(input: Stems, params: MixParams, sampleRateHz: number, 
     }
   }
   const mixRms = Math.sqrt(sumSq / Math.max(1, 2 * length));
-  const masterGain = Math.min(10 ** (params.masterRmsDb / 20) / Math.max(mixRms, 1e-9), 0.97 / Math.max(peak, stemPeak, 1e-9));
+  const masterGain = Math.min(10 ** (masterRmsDb / 20) / Math.max(mixRms, 1e-9), 0.97 / Math.max(peak, stemPeak, 1e-9));
   const stems = {} as Stems;
   const mixtureInt = [new Int32Array(length), new Int32Array(length)];
   for (const name of STEM_NAMES) {

@@ -27,6 +27,8 @@ export interface Singer {
   breathiness: number;
   /** Slow random pitch drift depth in cents. */
   driftCents: number;
+  /** Formant engine's glottal open quotient (v2): low = pressed/strained, high = breathy. Unset: by gender. */
+  openQuotient?: number;
 }
 
 const ESPEAK_MALE = ['en+m1', 'en+m2', 'en+m3', 'en+m4', 'en+m7', 'en-us+m3', 'en-gb-x-rp', 'en-us', 'en+Storm', 'en-us+Andy'];

@@ -3,7 +3,8 @@
 export type StemName = 'vocals' | 'drums' | 'bass' | 'other';
 export const STEM_NAMES: readonly StemName[] = ['vocals', 'drums', 'bass', 'other'];
 
-export type SectionKind = 'intro' | 'verse' | 'chorus' | 'bridge' | 'instrumental' | 'outro';
+/** 'break' (v2 only): a sparse instrumental stretch, drums and bass sometimes out. */
+export type SectionKind = 'intro' | 'verse' | 'chorus' | 'bridge' | 'instrumental' | 'break' | 'outro';
 
 export interface Section {
   kind: SectionKind;

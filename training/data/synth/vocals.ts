@@ -10,7 +10,10 @@ import { singEspeakPhrase } from './espeak-voice.ts';
 import { singFormantPhrase } from './formant-voice.ts';
 import { applyVocalFx, type VocalFxParams } from './vocal-fx.ts';
 
-function singPhrase(phrase: VocalPhrase, singer: Singer, sampleRateHz: number, tmpDir: string, rng: Rng): Float32Array {
+/** Renders one phrase, mono, as long as the phrase span. */
+export type PhraseRenderer = (phrase: VocalPhrase, singer: Singer, sampleRateHz: number, tmpDir: string, rng: Rng) => Float32Array;
+
+export function singPhrase(phrase: VocalPhrase, singer: Singer, sampleRateHz: number, tmpDir: string, rng: Rng): Float32Array {
   switch (singer.engine) {
     case 'festival': return singFestivalPhrase(phrase, singer, sampleRateHz, tmpDir);
     case 'espeak': return singEspeakPhrase(phrase, singer, sampleRateHz, tmpDir);
@@ -20,11 +23,11 @@ function singPhrase(phrase: VocalPhrase, singer: Singer, sampleRateHz: number, t
 
 /** Mono lead vocal for the whole song (`lengthSamples` long). */
 export function renderLeadVocal(song: Song, singer: Singer, fx: VocalFxParams, lengthSamples: number, sampleRateHz: number,
-  tmpDir: string, rng: Rng): Float32Array {
+  tmpDir: string, rng: Rng, render: PhraseRenderer = singPhrase): Float32Array {
   const lead = new Float32Array(lengthSamples);
   const phraseRng = rng.fork('phrases');
   for (const phrase of song.leadVocal) {
-    const audio = singPhrase(phrase, singer, sampleRateHz, tmpDir, phraseRng);
+    const audio = render(phrase, singer, sampleRateHz, tmpDir, phraseRng);
     let sum = 0;
     for (const v of audio) sum += v * v;
     const level = Math.sqrt(sum / Math.max(1, audio.length));
