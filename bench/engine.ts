@@ -1,6 +1,7 @@
 /**
  * Engine benchmark: the per-session, per-hop cost of everything the server does for a stream except socket I/O
- * (queue → resample/STFT → model step → mask → 2 × overlap-add → output framing + frame encoding + VAD), for
+ * (queue → resample/STFT → model step → mask → 2 × overlap-add → output spans + VAD in the engine, then the
+ * I/O thread's frame encoding), all on one thread (the in-thread EngineCore, the code every engine worker runs), for
  * 1, 8, 32 and 128 concurrent sessions, with cross-stream batching (one ORT call per hop for all sessions) and
  * without (one ORT call per session-hop). One process, one ORT intra-op thread: the JS thread waits while ORT
  * runs, so wall time ≈ CPU time of one core and "real-time streams per core" = hop duration / cost per session-hop.
@@ -12,10 +13,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Batcher } from '../server/inference/batcher.ts';
+import { Batcher } from '../server/engine/batcher.ts';
+import { EngineCore } from '../server/engine/engine-core.ts';
 import { loadModelDir, type LoadedModel } from '../server/inference/model-registry.ts';
-import { Metrics } from '../server/metrics/metrics.ts';
-import { StreamProcessor } from '../server/session/stream-processor.ts';
+import type { OutputWire } from '../server/session/connection.ts';
+import { OutputSelection } from '../server/session/output-selection.ts';
+import { encodeWsOutput } from '../server/transport/ws/ws-output.ts';
 import { exportRandomModel } from '../training/export/random-model.ts';
 
 export interface EngineBenchRow {
@@ -56,46 +59,32 @@ async function measure(model: LoadedModel, sessions: number, batched: boolean, h
       batchItems += size;
     },
   });
-  const metrics = new Metrics();
   let sentBytes = 0;
-  const processors = Array.from(
-    { length: sessions },
-    () =>
-      new StreamProcessor(
-        {
-          audio: {
-            inputSampleRateHz: manifest.sampleRateHz,
-            inputChannels: 2,
-            inputFormat: 'f32le',
-            outputSampleRateHz: manifest.sampleRateHz,
-            outputFormat: 'f32le',
-            outputs: ['vocals', 'accompaniment'],
-            vocalGain: 0,
-            vad: true,
-          },
-          manifest,
-          model: batcher.createStream(),
-          retainOutputMs: 0,
-          maxFrameSamples: 8192,
-          lateFrameMs: 1e9,
-          lowWaterInputMs: 0,
-          metrics,
-          now: () => performance.now(),
-        },
-        {
-          canSend: () => true,
-          sendFrame: (bytes) => (sentBytes += bytes.byteLength),
-          sendVad: (message) => (sentBytes += message.probs.length),
-          flushed: () => undefined,
-          drained: () => undefined,
-          afterSend: () => undefined,
-          inputBelowLowWater: () => undefined,
-        },
-        (err) => {
-          throw err;
-        },
-      ),
-  );
+  let sequence = 0;
+  const wire: OutputWire = { format: 'f32le', sampleRateHz: manifest.sampleRateHz, channels: 2, framing: 'frames', nextSequence: () => sequence++ };
+  const selection = new OutputSelection({ outputs: ['vocals', 'accompaniment'], vocalGain: 0 });
+  const core = new EngineCore(new Map([[manifest.name, { manifest, model: batcher }]]), {
+    emit: (event) => {
+      if (event.type === 'failed') throw new Error(`${event.code}: ${event.message}`);
+      if (event.type !== 'output') return;
+      for (const m of encodeWsOutput(selection.select(event.output), wire)) sentBytes += 'text' in m ? m.text.length : m.binary.byteLength;
+    },
+    countFrames: () => undefined,
+    countNonFinite: () => undefined,
+  });
+  const config = {
+    model: manifest.name,
+    inputSampleRateHz: manifest.sampleRateHz,
+    inputChannels: 2 as const,
+    outputSampleRateHz: manifest.sampleRateHz,
+    vad: true,
+    maxFrameSamples: 8192,
+    lowWaterInputSamples: 0,
+  };
+  const processors = Array.from({ length: sessions }, (_, i) => {
+    core.handle({ type: 'open', streamId: i + 1, config });
+    return core.stream(i + 1)!;
+  });
   // Time spent in the pipeline's DSP calls, measured per instance (the processors' own code is untouched).
   let dspMs = 0;
   for (const p of processors) {
@@ -124,7 +113,7 @@ async function measure(model: LoadedModel, sessions: number, batched: boolean, h
   // Deterministic noise-like input, one hop per session per round (the real-time arrival pattern).
   const chunk = [0, 1].map((c) => Float32Array.from({ length: hop }, (_, i) => 0.3 * Math.sin(0.01 * i * (c + 1)) + 0.1 * Math.sin(i * 1.7)));
   const round = async (): Promise<void> => {
-    for (const p of processors) p.pushAudio(chunk, performance.now());
+    for (const p of processors) p.pushAudio(chunk.map((ch) => ch.slice()), performance.now());
     await Promise.all(processors.map((p) => p.idle()));
   };
   for (let i = 0; i < 8; i++) await round(); // warm-up: JIT, ORT arenas, past the initial latency
@@ -137,7 +126,7 @@ async function measure(model: LoadedModel, sessions: number, batched: boolean, h
   const elapsedMs = performance.now() - t0;
   const modelMs = batcher.busyTimeMs - busyBefore;
   const pipelineMs = dspMs - dspBefore;
-  await Promise.all(processors.map((p) => p.stop()));
+  await core.close();
   if (sentBytes === 0) throw new Error('benchmark produced no output');
   const sessionHops = sessions * hops;
   const usPerSessionHop = (elapsedMs * 1000) / sessionHops;

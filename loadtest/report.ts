@@ -4,6 +4,7 @@ import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { capacitySpec, latencyCdfSpec, renderPng } from './plots.ts';
 import type { RampOutcome, RampSpec } from './ramp.ts';
+import { soakMarkdown, type SoakSummary } from './soak.ts';
 import type { StepResult } from './step-result.ts';
 import type { LatencySummary } from './stats/percentiles.ts';
 
@@ -27,6 +28,8 @@ export interface LoadReport {
     sloP99Ms: number | null;
   };
   ramp: (RampOutcome & { spec: RampSpec; sloP99Ms: number }) | null;
+  /** `--soak`: the long run's verdict (its step is the last of `steps`, the one without a ramp verdict). */
+  soak?: SoakSummary;
   steps: StepResult[];
 }
 
@@ -62,6 +65,9 @@ function stepSection(step: StepResult): string {
       : []),
     latencyRow('server-added', step.serverAddedMs),
     '',
+    ...(step.deadlines
+      ? [`- missed deadlines (server-added > ${f1(step.deadlines.budgetMs)} ms): ${step.deadlines.missed} of ${step.deadlines.hops} hops`]
+      : []),
     `- model ${step.models.join(', ') || '–'}; algorithmic latency ${f1(step.algorithmicLatencyMs)} ms; transport RTT (median of per-session minimum) ${f1(step.transportRttMs)} ms`,
     `- sessions: ${step.sessions.started} started, ${step.sessions.completed} completed, ${step.sessions.failed} failed${errors ? ` (${errors})` : ''}`,
     `- sent ${step.sent.frames} frames / ${step.sent.samples} samples; received ${step.received.frames} frames (${kinds || 'none'})`,
@@ -98,9 +104,9 @@ export function renderMarkdown(report: LoadReport): string {
     `\`${report.command}\``,
     '',
     `Target ${report.url}; generator ${report.generator.cpu} (${report.generator.cores} cores), Node ${report.generator.node}.`,
-    `Song ${report.song.name} (${report.song.sampleRateHz} Hz, ${report.song.channels} ch), ${report.config.durationS} s per session, frames of ${report.config.frameSizesMs.join('/')} ms, starts spread over ${report.config.staggerMs} ms, WebSocket client ${report.config.client}.`,
+    `Song ${report.song.name} (${report.song.sampleRateHz} Hz, ${report.song.channels} ch), ${report.config.durationS} s per session${report.soak ? ` (the soak: ${report.soak.hopsPerStream} model hops per stream)` : ''}, frames of ${report.config.frameSizesMs.join('/')} ms, starts spread over ${report.config.staggerMs} ms, WebSocket client ${report.config.client}.`,
     '',
-    'End-to-end latency, per output hop = receive time of the frame carrying the hop − send time of the input frame holding the input sample aligned with the hop\'s newest sample (nothing subtracted; with input frames longer than a hop it can be below the algorithmic latency, because the client already held that sample while filling its frame). Server-added = receive time − send time of the input that made the hop computable − min RTT/2.',
+    'End-to-end latency, per output hop = receive time of the frame carrying the hop − send time of the input frame holding the input sample aligned with the hop\'s newest sample (nothing subtracted; with input frames longer than a hop it can be below the algorithmic latency, because the client already held that sample while filling its frame). Server-added = receive time − send time of the input that made the hop computable (the hop\'s newest sample + the announced latency) − min RTT.',
     '',
   ];
   if (report.ramp) {
@@ -112,17 +118,20 @@ export function renderMarkdown(report: LoadReport): string {
         ? `**${r.capacityStreams} streams** under SLO p99 ≤ ${r.sloP99Ms.toFixed(1)} ms with zero gaps (first failing step: ${r.firstFailStreams}).`
         : `Every step up to ${r.capacityStreams} streams passed SLO p99 ≤ ${r.sloP99Ms.toFixed(1)} ms: capacity is **at least ${r.capacityStreams}** (extend --ramp).`,
       '',
-      '| streams | p50 | p99 | p99.9 | max | gaps | failed | verdict |',
-      '|---:|---:|---:|---:|---:|---:|---:|---|',
-      ...report.steps.map(
-        (s) =>
-          `| ${s.streams} | ${f1(s.e2eMs.p50Ms)} | ${f1(s.e2eMs.p99Ms)} | ${f1(s.e2eMs.p999Ms)} | ${f1(s.e2eMs.maxMs)} | ${s.continuity.gaps} | ${s.sessions.failed} | ${s.verdict?.pass ? 'pass' : 'fail'} |`,
-      ),
+      '| streams | e2e p50 | e2e p99 | e2e p99.9 | e2e max | server-added p50 | server-added p99 | server-added max | gaps | failed | verdict |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      ...report.steps
+        .filter((s) => s.verdict !== undefined)
+        .map(
+          (s) =>
+            `| ${s.streams} | ${f1(s.e2eMs.p50Ms)} | ${f1(s.e2eMs.p99Ms)} | ${f1(s.e2eMs.p999Ms)} | ${f1(s.e2eMs.maxMs)} | ${f1(s.serverAddedMs.p50Ms)} | ${f1(s.serverAddedMs.p99Ms)} | ${f1(s.serverAddedMs.maxMs)} | ${s.continuity.gaps} | ${s.sessions.failed} | ${s.verdict?.pass ? 'pass' : 'fail'} |`,
+        ),
       '',
       '![capacity](capacity.png)',
       '',
     );
   }
+  if (report.soak) out.push(...soakMarkdown(report.soak));
   out.push('## Steps', '', '![latency CDF](latency-cdf.png)', '');
   for (const step of report.steps) out.push(stepSection(step), '');
   return out.join('\n');
@@ -143,7 +152,7 @@ export async function writeReport(report: LoadReport, outDir: string): Promise<s
   await writeFile(paths[2]!, await renderPng(cdf));
   if (report.ramp) {
     const cap = capacitySpec(
-      report.steps.map((s) => ({ streams: s.streams, p50Ms: s.e2eMs.p50Ms, p99Ms: s.e2eMs.p99Ms, p999Ms: s.e2eMs.p999Ms, pass: s.verdict?.pass ?? false })),
+      report.steps.filter((s) => s.verdict !== undefined).map((s) => ({ streams: s.streams, p50Ms: s.e2eMs.p50Ms, p99Ms: s.e2eMs.p99Ms, p999Ms: s.e2eMs.p999Ms, pass: s.verdict?.pass ?? false })),
       `Capacity: e2e latency vs concurrent streams (SLO p99 ≤ ${report.ramp.sloP99Ms.toFixed(1)} ms)`,
       report.ramp.sloP99Ms,
     );

@@ -5,7 +5,7 @@
  * generator can make figures pessimistic, never optimistic. Its own lag is reported alongside.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { OutputKind, SampleFormat } from '../client-sdk/src/protocol/index.ts';
+import type { OutputFraming, OutputKind, SampleFormat } from '../client-sdk/src/protocol/index.ts';
 import type { ClientAuth, Clock, Connector, LoadSession, TransportKind } from './clients/types.ts';
 import { LoadClientError } from './clients/types.ts';
 import { MetricsScraper } from './metrics/scraper.ts';
@@ -20,6 +20,11 @@ export interface StepOptions {
   /** How many of `streams` use WebRTC; the rest use WebSocket. */
   webrtcStreams: number;
   durationS: number;
+  /**
+   * Streams this many model hops per session instead of `durationS` (the soak), for sessions whose `ready` states
+   * the hop (WebSocket); WebRTC sessions still stream `durationS`.
+   */
+  hopsPerStream?: number;
   song: Song;
   /** The song at 48 kHz stereo for WebRTC sessions (Opus runs at 48 kHz, 20 ms packets). */
   webrtcSong?: Song;
@@ -28,8 +33,11 @@ export interface StepOptions {
   staggerMs: number;
   format: SampleFormat;
   outputs?: OutputKind[];
+  outputFraming?: OutputFraming;
   model?: string;
   lateThresholdMs: number;
+  /** Per-hop server-added latency budget: the step then counts missed deadlines (`StepResult.deadlines`). */
+  budgetMs?: number;
   metricsUrl: string | null;
   /**
    * The server's API key (`LIVESTEM_API_KEY` on the server), sent as `Authorization: Bearer` by every session and
@@ -84,6 +92,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   let receivedFrames = 0;
   let gapsSoFar = 0;
   let failedSoFar = 0;
+  let longestStreamMs = 0;
   const stepStartMs = clock();
 
   // ---- the shared pacer ----
@@ -172,6 +181,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
           channels,
           format: opts.format,
           ...(opts.outputs ? { outputs: opts.outputs } : {}),
+          ...(opts.outputFraming ? { outputFraming: opts.outputFraming } : {}),
           ...(opts.model ? { model: opts.model } : {}),
           vad: true,
           streamId: `loadtest-${index}`,
@@ -198,8 +208,14 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         algorithmicLatencyMs: session.ready.algorithmicLatencyMs,
         lateThresholdMs: opts.lateThresholdMs,
         outputHopSamples: session.ready.outputHopSamples,
+        // frames of one span go out in `outputs` order: the last kind's frame completes the hop
+        ...(session.ready.outputHopSamples !== null ? { timedKind: session.ready.outputs.at(-1)! } : {}),
       });
       const samplesPerFrame = Math.round((rate * frameMs) / 1000);
+      const hop = session.ready.outputHopSamples;
+      const streamMs =
+        opts.hopsPerStream !== undefined && hop !== null ? (opts.hopsPerStream * hop * 1000) / session.ready.outputSampleRateHz : opts.durationS * 1000;
+      longestStreamMs = Math.max(longestStreamMs, streamMs);
       let finished: () => void = () => undefined;
       const allSent = new Promise<void>((r) => (finished = r));
       const startMs = clock();
@@ -212,7 +228,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         frameMs,
         startMs,
         framesSent: 0,
-        totalFrames: Math.ceil((opts.durationS * 1000) / frameMs),
+        totalFrames: Math.ceil(streamMs / frameMs),
         nextPingMs: startMs,
         finished,
       });
@@ -263,9 +279,10 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     e2e,
     serverAdded,
     e2eByTransport,
-    audioSeconds: opts.durationS,
+    audioSeconds: opts.hopsPerStream !== undefined ? longestStreamMs / 1000 : opts.durationS,
     wallSeconds: (clock() - stepStartMs) / 1000,
     lateThresholdMs: opts.lateThresholdMs,
+    ...(opts.budgetMs !== undefined ? { budgetMs: opts.budgetMs } : {}),
     generator: {
       eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       eventLoopDelayMaxMs: loopDelay.max / 1e6,

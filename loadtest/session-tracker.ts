@@ -8,10 +8,14 @@
  * a listener hears: algorithmic latency + client framing + transport + server time. Nothing is subtracted.
  *
  * Server-added latency = receive time − send time of the input frame that carried sample t + algorithmic latency
- * (the input that made the hop computable) − transport one-way (min ping RTT / 2). That is "e2e − algorithmic −
- * transport", with the algorithmic part measured as it elapsed on the sender's clock, so client framing is not
- * blamed on the server. The minimum RTT is used because queueing inside a loaded server is server time, not
- * transport.
+ * (the input that made the hop computable) − transport (min ping RTT: the input travelled one way, the output the
+ * other). That is "e2e − algorithmic − transport", with the algorithmic part measured as it elapsed on the sender's
+ * clock, so client framing is not blamed on the server: the client-side view of what the server measures as
+ * `livestem_hop_server_added_seconds` (arrival of the completing input → output written). The minimum RTT is used
+ * because queueing inside a loaded server is server time, not transport.
+ *
+ * A hop is timed once, by the frame of its span's last kind (`timedKind`: frames of one span are sent in
+ * `ready.output.outputs` order, so the last kind's frame completes the hop for a listener).
  */
 import { SampleBuffer } from './stats/percentiles.ts';
 
@@ -66,6 +70,8 @@ export interface TrackerConfig {
    * frame once by its newest sample (WebRTC packets, whose boundaries are the server pacer's, not hops).
    */
   outputHopSamples: number | null;
+  /** Only frames of this kind are timed (one latency per hop); undefined: every frame is (WebRTC packet pairs). */
+  timedKind?: string;
 }
 
 export class SessionTracker {
@@ -149,6 +155,7 @@ export class SessionTracker {
     this.kinds.set(frame.kind, counts);
 
     if (frame.sampleCount === 0) return;
+    if (this.config.timedKind !== undefined && frame.kind !== this.config.timedKind) return;
     const first = frame.sampleOffset;
     const newest = first + frame.sampleCount - 1;
     const hop = this.config.outputHopSamples;
@@ -201,9 +208,9 @@ export class SessionTracker {
 
   /** Converts raw server times with the session's transport estimate; call once when the session ends. */
   finish(): SessionMeasurement {
-    const oneWayMs = Number.isFinite(this.minRttMs) ? this.minRttMs / 2 : 0;
+    const transportMs = Number.isFinite(this.minRttMs) ? this.minRttMs : 0;
     const raw = this.pendingServerRawMs.view();
-    for (let i = 0; i < raw.length; i++) this.serverMs.push(raw[i]! - oneWayMs);
+    for (let i = 0; i < raw.length; i++) this.serverMs.push(raw[i]! - transportMs);
     this.pendingServerRawMs.clear();
     return this.snapshot();
   }

@@ -69,8 +69,8 @@ async function findFirstMixture(dir: string): Promise<string | null> {
 /** Generates one 60 s test song with the project's generator into a temp dir; returns its mixture path. */
 async function generateSong(log: (line: string) => void): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'livestem-loadtest-song-'));
-  log(`no song in ${DEFAULT_SONG_DIR}: generating one (npm run data:synth -- --out ${dir} --train 0 --valid 0 --test 1)…`);
-  const args = ['run', 'data:synth', '--', '--out', dir, '--train', '0', '--valid', '0', '--test', '1', '--seconds', '60'];
+  log(`no song in ${DEFAULT_SONG_DIR}: generating one (npm run data:synth -- --out ${dir} --train 0 --valid 0 --test 1 --profile v1)…`);
+  const args = ['run', 'data:synth', '--', '--out', dir, '--train', '0', '--valid', '0', '--test', '1', '--seconds', '60', '--profile', 'v1'];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn('npm', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);

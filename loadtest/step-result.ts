@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import type { ServerMetricsSummary } from './metrics/scraper.ts';
 import type { StepVerdict } from './ramp.ts';
 import type { ContinuityCounts, SessionMeasurement } from './session-tracker.ts';
+import { countMissedDeadlines, type DeadlineCount } from './stats/deadlines.ts';
 import { empiricalCdf, SampleBuffer, summarize, type CdfPoint, type LatencySummary } from './stats/percentiles.ts';
 import type { TransportKind } from './clients/types.ts';
 
@@ -48,6 +49,8 @@ export interface StepResult {
   /** End-to-end latency per transport (WebRTC adds Opus coding and the server's packet pacing). */
   e2eByTransportMs: Record<TransportKind, LatencySummary>;
   serverAddedMs: LatencySummary;
+  /** Hops whose server-added latency exceeded the budget, when the step was given one (`--budget-ms`, the soak). */
+  deadlines?: DeadlineCount;
   /** Median over sessions of the minimum ping RTT. */
   transportRttMs: number | null;
   /** Output hops whose e2e exceeded lateThresholdMs. */
@@ -77,6 +80,8 @@ export function aggregateStep(args: {
   audioSeconds: number;
   wallSeconds: number;
   lateThresholdMs: number;
+  /** Per-hop server-added latency budget: counts missed deadlines when given. */
+  budgetMs?: number;
   generator: GeneratorHealth;
   server: (ServerMetricsSummary & { lastError?: string }) | null;
 }): StepResult {
@@ -133,6 +138,7 @@ export function aggregateStep(args: {
     e2eMs: summarize(args.e2e.view()),
     e2eByTransportMs: { websocket: summarize(args.e2eByTransport.websocket.view()), webrtc: summarize(args.e2eByTransport.webrtc.view()) },
     serverAddedMs: summarize(args.serverAdded.view()),
+    ...(args.budgetMs !== undefined ? { deadlines: countMissedDeadlines(args.serverAdded.view(), args.budgetMs) } : {}),
     transportRttMs: median(outcomes.map((o) => o.measurement?.minRttMs ?? Number.NaN)),
     lateHops,
     lateThresholdMs: args.lateThresholdMs,

@@ -2,6 +2,7 @@
  * Server configuration from command-line flags and environment variables (flags win), validated with zod.
  * `--help` prints every option with its env variable and default.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -18,11 +19,19 @@ const OPTIONS = {
   modelsDir: { flag: 'models-dir', env: 'LIVESTEM_MODELS_DIR', help: 'directory of <model>/{manifest.json,model.onnx}', kind: 'string' },
   defaultModel: { flag: 'default-model', env: 'LIVESTEM_DEFAULT_MODEL', help: 'model used when start names none', kind: 'string' },
   provider: { flag: 'provider', env: 'LIVESTEM_EXECUTION_PROVIDER', help: 'ONNX Runtime execution provider: cpu | cuda | auto (cuda, else cpu)', kind: 'string' },
-  ortThreads: { flag: 'ort-threads', env: 'LIVESTEM_ORT_THREADS', help: 'ONNX Runtime intra-op threads per model', kind: 'int' },
-  maxBatch: { flag: 'max-batch', env: 'LIVESTEM_MAX_BATCH', help: 'most streams stepped in one model call (1 = no batching)', kind: 'int' },
+  engineWorkers: {
+    flag: 'engine-workers',
+    env: 'LIVESTEM_ENGINE_WORKERS',
+    help: 'engine worker threads (DSP + batched model calls, each loads every model); sessions go to the least-loaded one; 0 = run the engine on the I/O thread',
+    kind: 'int',
+  },
+  ortThreads: { flag: 'ort-threads', env: 'LIVESTEM_ORT_THREADS', help: 'ONNX Runtime intra-op threads per model (per engine worker)', kind: 'int' },
+  maxBatch: { flag: 'max-batch', env: 'LIVESTEM_MAX_BATCH', help: 'most streams stepped in one model call, per engine worker (1 = no batching)', kind: 'int' },
   batchWindowMs: { flag: 'batch-window-ms', env: 'LIVESTEM_BATCH_WINDOW_MS', help: 'longest a ready frame waits for other streams to join its batch (adds to every hop\'s latency)', kind: 'number' },
   maxSessions: { flag: 'max-sessions', env: 'LIVESTEM_MAX_SESSIONS', help: 'admission: most concurrent sessions, detached ones awaiting resume included (OVERLOADED beyond)', kind: 'int' },
-  maxLoad: { flag: 'max-load', env: 'LIVESTEM_MAX_LOAD', help: 'admission: refuse new sessions while the engine load (metric livestem_engine_load, 0..1) is above this', kind: 'number' },
+  admission: { flag: 'admission', env: 'LIVESTEM_ADMISSION', help: 'admission control: latency (refuse new sessions when the measured headroom against --latency-budget-ms or --max-load is gone) | sessions (only --max-sessions)', kind: 'string' },
+  latencyBudgetMs: { flag: 'latency-budget-ms', env: 'LIVESTEM_LATENCY_BUDGET_MS', help: 'per-hop server latency budget: admission refuses new sessions once the recent p99 hop latency, or the engine\'s busy time per hop with one more session, exceeds it', kind: 'number' },
+  maxLoad: { flag: 'max-load', env: 'LIVESTEM_MAX_LOAD', help: 'admission: refuse a new session that would bring the engine load (metric livestem_engine_load, 0..1) above this', kind: 'number' },
   maxMessageBytes: { flag: 'max-message-bytes', env: 'LIVESTEM_MAX_MESSAGE_BYTES', help: 'largest accepted WebSocket message, text or binary (PAYLOAD_TOO_LARGE beyond)', kind: 'int' },
   maxBufferedInputMs: { flag: 'max-buffered-input-ms', env: 'LIVESTEM_MAX_BUFFERED_INPUT_MS', help: 'audio received but not yet processed, per session: reading pauses at half; INPUT_OVERRUN when full (WebRTC: oldest input dropped)', kind: 'number' },
   maxSendBufferBytes: { flag: 'max-send-buffer-bytes', env: 'LIVESTEM_MAX_SEND_BUFFER_BYTES', help: 'unsent output (every message kind) per session before SLOW_CONSUMER; reading pauses at a quarter', kind: 'int' },
@@ -48,10 +57,14 @@ export const configSchema = z
     modelsDir: z.string().min(1).default('models'),
     defaultModel: z.string().min(1).default('lstm'),
     provider: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
+    /** One per core: each worker is one event loop with one ORT intra-op thread, so N workers fill N cores. */
+    engineWorkers: z.number().int().min(0).max(256).default(availableParallelism()),
     ortThreads: z.number().int().min(1).max(64).default(1),
     maxBatch: z.number().int().min(1).max(4096).default(128),
     batchWindowMs: z.number().min(0).max(100).default(2),
     maxSessions: z.number().int().min(1).default(128),
+    admission: z.enum(['latency', 'sessions']).default('latency'),
+    latencyBudgetMs: z.number().gt(0).max(1000).default(10),
     maxLoad: z.number().gt(0).max(1).default(0.85),
     maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     maxBufferedInputMs: z.number().min(50).default(1000),

@@ -35,7 +35,8 @@ async function main(): Promise<number> {
     http: server.httpUrl,
     host: config.host,
     port: server.port,
-    models: server.models.map((m) => m.loaded.name),
+    models: server.models.map((m) => m.manifest.name),
+    engineWorkers: server.engine.workerCount,
     defaultModel: config.defaultModel,
     auth: config.apiKey ? 'api-key' : 'none',
   });

@@ -1,6 +1,7 @@
 /**
- * Assembles a running livestem server from a validated config: models (one ORT session + one batcher each), the
- * session registry, HTTP routes and the WebSocket transport on one HTTP server. main.ts adds the process concerns
+ * Assembles a running livestem server from a validated config: the engine (worker threads that each load every
+ * model and batch their sessions' model steps; or in-thread), the session registry, HTTP routes and the WebSocket
+ * transport on one HTTP server. main.ts adds the process concerns
  * (CLI, signals, printing); tests call `startServer` directly with port 0.
  *
  * Other transports plug in through `plugins`: each gets the server context (registry entry point, access policy,
@@ -10,17 +11,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { AccessPolicy } from './auth/access-policy.ts';
 import type { ServerConfig } from './config.ts';
-import { Batcher, realTimers } from './inference/batcher.ts';
-import { ModelRegistry, type LoadedModel } from './inference/model-registry.ts';
+import { realTimers } from './engine/batcher.ts';
+import { createEngine, type ServedModel } from './engine/create-engine.ts';
+import type { Engine } from './engine/engine.ts';
+import type { ModelManifest } from './inference/model-manifest.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
-import { SUPPORTED_SAMPLE_RATES_HZ } from '../client-sdk/src/protocol/index.ts';
 import { INPUT_SAMPLE_LIMIT } from './session/input-clamp.ts';
-import { warmRatePlans } from './pipeline/rate-plan.ts';
 import { remoteHost, type Connection, type ConnectionHandler } from './session/connection.ts';
+import { createAdmission } from './session/admission.ts';
 import { LoadMonitor } from './session/load-monitor.ts';
 import { SessionRegistry } from './session/session-registry.ts';
-import type { StreamModel } from './session/session.ts';
 import { createHttpHandler, type ModelListing } from './transport/http/http-routes.ts';
 import type { ControlRouter } from './transport/ws/ws-connection.ts';
 import { STREAM_PATH, WsTransport } from './transport/ws/ws-transport.ts';
@@ -47,10 +48,7 @@ export interface StartOptions {
   plugins?: Array<(ctx: ServerContext) => ServerPlugin>;
 }
 
-export interface ServedModel {
-  loaded: LoadedModel;
-  batcher: Batcher;
-}
+export type { ServedModel } from './engine/create-engine.ts';
 
 export interface LivestemServer {
   readonly port: number;
@@ -60,6 +58,7 @@ export interface LivestemServer {
   readonly registry: SessionRegistry;
   readonly metrics: Metrics;
   readonly models: ServedModel[];
+  readonly engine: Engine;
   readonly access: AccessPolicy;
   /** Graceful: no new sessions, active ones get `deadlineMs` to finish, then are flushed and closed. */
   drain(deadlineMs: number): Promise<void>;
@@ -80,42 +79,32 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<LivestemServer> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const metrics = new Metrics();
-  const registryOfModels = await ModelRegistry.load(config.modelsDir, config.defaultModel, {
-    provider: config.provider,
-    intraOpThreads: config.ortThreads,
-  });
-  const served = new Map<string, ServedModel>();
-  for (const loaded of registryOfModels.list()) {
-    const name = loaded.name;
-    const batcher = new Batcher(
-      loaded.runtime,
-      { maxBatch: config.maxBatch, windowMs: config.batchWindowMs },
-      {
-        onBatch: (size, runMs, maxWaitMs) => {
-          metrics.batchSize.observe({ model: name }, size);
-          metrics.inferenceSeconds.observe({ model: name }, runMs / 1000);
-          metrics.batchWaitSeconds.observe({ model: name }, maxWaitMs / 1000);
-        },
-      },
-    );
-    served.set(name, { loaded, batcher });
-    warmRatePlans(SUPPORTED_SAMPLE_RATES_HZ, loaded.manifest.sampleRateHz, loaded.manifest.stft.nFft - loaded.manifest.stft.hopSamples);
+  const { engine, models: served } = await createEngine(config, metrics, log);
+  for (const { manifest: m, executionProvider, fallbackReason } of served) {
     log.info('model loaded', {
-      model: name,
-      arch: loaded.manifest.arch,
-      executionProvider: loaded.runtime.provider,
-      ...(loaded.runtime.fallbackReason ? { cudaUnavailable: loaded.runtime.fallbackReason } : {}),
-      sampleRateHz: loaded.manifest.sampleRateHz,
-      nFft: loaded.manifest.stft.nFft,
-      hopSamples: loaded.manifest.stft.hopSamples,
-      parameters: loaded.manifest.parameters,
+      model: m.name,
+      arch: m.arch,
+      executionProvider,
+      ...(fallbackReason ? { cudaUnavailable: fallbackReason } : {}),
+      sampleRateHz: m.sampleRateHz,
+      nFft: m.stft.nFft,
+      hopSamples: m.stft.hopSamples,
+      parameters: m.parameters,
+      engineWorkers: engine.workerCount,
     });
   }
-
-  const load = new LoadMonitor(() => [...served.values()].reduce((ms, m) => ms + m.batcher.busyTimeMs, 0));
+  const load = new LoadMonitor(() => engine.busyTimeMs());
   load.start();
-  const streamModels = new Map<string, StreamModel>(
-    [...served.values()].map((m) => [m.loaded.name, { manifest: m.loaded.manifest, createStream: () => m.batcher.createStream() }]),
+  const manifests = new Map<string, ModelManifest>(served.map((m) => [m.manifest.name, m.manifest]));
+  const admission = createAdmission(
+    {
+      mode: config.admission,
+      budgetMs: config.latencyBudgetMs,
+      maxLoad: config.maxLoad,
+      // the tightest model sets the pace: every one of its streams needs a hop served per hop interval
+      hopIntervalMs: Math.min(...served.map(({ manifest: m }) => (m.stft.hopSamples / m.sampleRateHz) * 1000)),
+    },
+    { metrics, load: () => load.load, now: () => realTimers.now() },
   );
   const registry = new SessionRegistry({
     settings: {
@@ -135,24 +124,25 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       maxFrameSamples: 8192,
     },
     maxSessions: config.maxSessions,
-    maxLoad: config.maxLoad,
     metrics,
     log,
     timers: realTimers,
-    models: { get: (name) => streamModels.get(name), defaultModel: config.defaultModel },
-    load: () => load.load,
+    engine,
+    models: { get: (name) => manifests.get(name), defaultModel: config.defaultModel },
+    admission,
   });
   metrics.setCollector(() => {
-    for (const [name, m] of served) metrics.queueDepth.set({ model: name }, m.batcher.queueDepth);
+    for (const name of manifests.keys()) metrics.queueDepth.set({ model: name }, engine.queueDepth(name));
     metrics.bufferedInputSeconds.set(registry.sessions().reduce((s, x) => s + x.bufferedInputSeconds, 0));
     metrics.engineLoad.set(load.load);
+    metrics.admissionHeadroomSeconds.set(admission(registry.activeCount).headroomMs / 1000);
   });
 
   const access = new AccessPolicy({ apiKey: config.apiKey, allowedOrigins: config.allowedOrigins });
   const context: ServerContext = { config, log, metrics, access, openSession: (connection) => registry.open(connection) };
   const plugins = (options.plugins ?? []).map((make) => make(context));
   const modelListing = (): ModelListing[] =>
-    [...served.values()].map(({ loaded: { manifest: m } }) => ({
+    served.map(({ manifest: m }) => ({
       name: m.name,
       arch: m.arch,
       sampleRateHz: m.sampleRateHz,
@@ -197,7 +187,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     },
     control: controlRouter(plugins),
   });
-  await listen(http, config.port, config.host);
+  try {
+    await listen(http, config.port, config.host);
+  } catch (err) {
+    // Worker threads would keep a process that failed to start alive.
+    load.stop();
+    await engine.close();
+    throw err;
+  }
   const port = (http.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
@@ -213,8 +210,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await Promise.all(plugins.map((p) => p.close?.()));
       await httpClosed;
       load.stop();
-      await Promise.all([...served.values()].map((m) => m.batcher.idle()));
-      await registryOfModels.close();
+      await engine.close();
       registry.logThrottle.flush({ all: true });
     })());
 
@@ -224,7 +220,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     httpUrl: `http://${shownHost}:${port}`,
     registry,
     metrics,
-    models: [...served.values()],
+    models: served,
+    engine,
     access,
     async drain(deadlineMs) {
       log.info('draining', { sessions: registry.activeCount, deadlineMs });

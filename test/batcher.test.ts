@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Batcher, type BatchRunner, type Timers } from '../server/inference/batcher.ts';
+import { Batcher, type BatchRunner, type Timers } from '../server/engine/batcher.ts';
 import type { FrameOutput } from '../server/inference/frame-model.ts';
 import type { BatchItem } from '../server/inference/model-runtime.ts';
 import { RecurrentState } from '../server/inference/recurrent-state.ts';

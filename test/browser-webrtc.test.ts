@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { readWav, writeWav } from '../server/dsp/wav.ts';
-import { createOfflineSeparator } from '../server/pipeline/offline-separator.ts';
+import { createOfflineSeparator } from '../server/engine/offline-separator.ts';
 import { toWebRtcSong } from '../loadtest/song.ts';
 import {
   alignInput,
@@ -99,7 +99,7 @@ async function findTrack(root: string): Promise<string | undefined> {
 }
 
 async function generateTrack(dir: string): Promise<string> {
-  const args = ['run', 'data:synth', '--', '--out', dir, '--test', '1', '--train', '0', '--valid', '0', '--seconds', '12'];
+  const args = ['run', 'data:synth', '--', '--out', dir, '--test', '1', '--train', '0', '--valid', '0', '--seconds', '12', '--profile', 'v1'];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn('npm', args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);

@@ -17,7 +17,7 @@ const summary = await runFuzz({
   // a crash ends the run: the test fails on it anyway, and triage gives the reproduction
   maxCrashes: 1,
   lenient: true,
-  // The fuzz sessions stream faster than real time with maxLoad 1 (no admission control), so the engine runs seconds
+  // The fuzz sessions stream faster than real time with admission by session count only, so the engine runs seconds
   // behind (12 sessions × 1 s of buffered input each; the canary's output lagged up to 14 s on a loaded 2-core box)
   // and the server pauses reading the canary's socket. Its heartbeat then drops the live canary (1006) because the
   // pong sits unread behind that pause — a server bug the CLI's 3 s heartbeat reports (the 4 s idle timeout counts

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { Batcher } from '../server/inference/batcher.ts';
+import { Batcher } from '../server/engine/batcher.ts';
 import { loadModelDir } from '../server/inference/model-registry.ts';
 import { batchLayout, gather, scatter } from '../server/inference/recurrent-state.ts';
 import { createStepSession, runSteps } from '../training/export/ort-step.ts';

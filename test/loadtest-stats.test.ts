@@ -164,7 +164,8 @@ t.test('session tracker: e2e from aligned input send time, gaps, sequences, tail
   t.same([...tr.e2eMs.view()], [22, 27, 50, 25, 26]);
   tr.noteDone(40, ['vocals', 'accompaniment']);
   const m = tr.finish();
-  t.same([...tr.serverMs.view()], [22 - 10 - 1, 27 - 20 - 1, 60 - 30 - 1, 45 - 30 - 1, 46 - 30 - 1]);
+  // minus the minimum RTT (2 ms): input one way, output the other
+  t.same([...tr.serverMs.view()], [22 - 10 - 2, 27 - 20 - 2, 60 - 30 - 2, 45 - 30 - 2, 46 - 30 - 2]);
   t.equal(m.inputFramesSent, 10);
   t.equal(m.inputSamplesSent, 100);
   t.equal(m.outputFrames, 5);
@@ -193,6 +194,18 @@ t.test('session tracker: one latency per hop, also when a frame carries many hop
   beyond.noteInputSent(10, 0);
   beyond.noteOutputFrame(frame(0, 0, 20), 1);
   t.equal(beyond.finish().untimedHops, 1, 'output beyond the sent input cannot be timed and is counted');
+});
+
+t.test('session tracker: with a timed kind, each hop is timed once, by the frame of the span\'s last kind', async (t) => {
+  const tr = new SessionTracker({ inputSampleRateHz: 1000, algorithmicLatencyMs: 0, lateThresholdMs: 1e9, outputHopSamples: 10, timedKind: 'accompaniment' });
+  tr.noteInputSent(40, 0);
+  const frame = (kind: string, sequence: number, sampleOffset: number) => ({ kind, sequence, sampleOffset, sampleCount: 20, sampleRateHz: 1000 });
+  tr.noteOutputFrame(frame('vocals', 0, 0), 5);
+  tr.noteOutputFrame(frame('accompaniment', 1, 0), 6);
+  tr.noteOutputFrame(frame('vocals', 2, 20), 7);
+  tr.noteOutputFrame(frame('accompaniment', 3, 20), 8);
+  t.same([...tr.e2eMs.view()], [6, 6, 8, 8], 'four hops of 10 samples, each timed by its accompaniment frame');
+  t.equal(tr.finish().outputFrames, 4, 'every frame still counts for continuity');
 });
 
 t.test('content aligner: finds a packet in the sent input, follows it, sees jumps and silence', async (t) => {

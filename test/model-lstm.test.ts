@@ -49,9 +49,11 @@ t.test('tfjs → ONNX gate reordering puts tfjs blocks i,f,c,o into ONNX order i
   t.same(Array.from(bias.subarray(4 * H)), new Array(4 * H).fill(0));
 });
 
-for (const [hiddenSize, layers] of [[16, 2], [8, 3]] as const) {
-  t.test(`LSTM H=${hiddenSize}×${layers}: onnxruntime frame by frame == tfjs whole sequence (≤ 1e-5)`, async (t) => {
-    const model = createModel(smallConfig({ arch: 'lstm', hiddenSize, layers }), 5);
+for (const [hiddenSize, layers, vadHidden] of [[16, 2, 0], [8, 3, 0], [16, 2, 6]] as const) {
+  const head = vadHidden > 0 ? `, MLP VAD head (${vadHidden} units on [e, r])` : '';
+  t.test(`LSTM H=${hiddenSize}×${layers}${head}: onnxruntime frame by frame == tfjs whole sequence (≤ 1e-5)`, async (t) => {
+    const cfg = smallConfig({ arch: 'lstm', hiddenSize, layers });
+    const model = createModel(cfg.arch === 'lstm' && vadHidden > 0 ? { ...cfg, vadHidden } : cfg, 5);
     randomiseStatistics(model, 9);
     const graph = buildStepGraph(model);
     t.equal(graph.io.state.length, 2 * layers, 'one h and one c state per layer');
@@ -67,6 +69,8 @@ for (const [hiddenSize, layers] of [[16, 2], [8, 3]] as const) {
     // The masks must actually vary (a constant 0.5 would match trivially).
     const m = run.mask[frames - 1]!;
     t.ok(Math.max(...m) - Math.min(...m) > 0.05, 'mask varies across bins');
+    const vads = run.vad.map((v) => v[0]!);
+    t.ok(Math.max(...vads) - Math.min(...vads) > 1e-3, 'the VAD probability varies across frames');
     // State matters: running frame 6 alone from zero state differs from the carried-state result.
     const fresh = await runSteps(session, graph.io, [frameSlice(input, model.cfg.bins, batch, frames, 6)], batch);
     t.ok(maxAbsDiff(fresh.mask[0]!, run.mask[6]!) > 1e-4, 'carried state changes the output');

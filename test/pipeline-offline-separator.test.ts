@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { OlaSynthesizer, emptyFrame, offlineStft } from '../server/dsp/stft.ts';
-import { createOfflineSeparator } from '../server/pipeline/offline-separator.ts';
+import { createOfflineSeparator } from '../server/engine/offline-separator.ts';
 import { createStepSession, runSteps } from '../training/export/ort-step.ts';
 import { exportRandomModel } from '../training/export/random-model.ts';
 import { readFile } from 'node:fs/promises';

@@ -76,7 +76,8 @@ t.test('client messages: schema errors are BAD_MESSAGE, audio parameters get the
     outputs: ['vocals', 'accompaniment'],
     vocalGain: 0,
     vad: true,
-  }, 'defaults: output = input, vocals + accompaniment');
+    outputFraming: 'frames',
+  }, 'defaults: output = input, vocals + accompaniment, one frame per kind (protocol v1 as first published)');
 });
 
 t.test('error catalog: stable codes, WebSocket close codes in the allowed ranges, HTTP statuses', async (t) => {

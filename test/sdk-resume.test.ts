@@ -166,15 +166,17 @@ function expectIdentical(t: Test, run: Run, label: string): void {
   t.same(run.vad, reference.vad, `${label}: the same VAD hops, none repeated or missing (${run.vad.length})`);
 }
 
-for (const drops of [1, 2]) {
-  t.test(`${drops} network drop(s) mid-song: resumed losslessly, same session, contiguous offsets`, async (t) => {
+for (const [drops, outputFraming] of [[1, 'frames'], [2, 'frames'], [2, 'bundles']] as const) {
+  t.test(`${drops} network drop(s) mid-song (${outputFraming}): resumed losslessly, same session, contiguous offsets`, async (t) => {
     // Frames alternate vocals / accompaniment: cutting at an odd index leaves vocals one frame ahead, so the replay
-    // from the minimum over kinds repeats a vocals frame the SDK must not deliver twice. The silent spell loses
-    // output and input in flight both ways before the sockets die.
-    const faults: Fault[] = Array.from({ length: drops }, (_, c) => ({ connection: c, binaryFrame: 9 + 2 * c, action: 'cut', silentMs: 40 }));
+    // from the minimum over kinds repeats a vocals frame the SDK must not deliver twice. A bundle carries every kind,
+    // so it is cut at about the same point of the song. The silent spell loses output and input in flight both ways
+    // before the sockets die.
+    const cutAt = (c: number): number => (outputFraming === 'frames' ? 9 + 2 * c : 4 + c);
+    const faults: Fault[] = Array.from({ length: drops }, (_, c) => ({ connection: c, binaryFrame: cutAt(c), action: 'cut', silentMs: 40 }));
     const proxy = await startFaultProxy(upstreamOf(main.url), faults);
     t.teardown(() => proxy.close());
-    const run = await runSong({ url: proxy.baseUrl, reconnect: { delayMs: 20 } }, song, sizes);
+    const run = await runSong({ url: proxy.baseUrl, reconnect: { delayMs: 20 }, outputFraming }, song, sizes);
     t.equal(proxy.injected.cut.length, drops, `${drops} connection(s) cut`);
     t.same(run.problems, [], 'every kind: contiguous offsets from 0 to the input length, no repeats');
     t.equal(run.disconnects, drops, 'one disconnect event per drop');

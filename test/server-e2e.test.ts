@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createOfflineSeparator } from '../server/pipeline/offline-separator.ts';
+import { createOfflineSeparator } from '../server/engine/offline-separator.ts';
 import {
   StreamClient,
   exportTestModel,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createOfflineSeparator } from '../server/pipeline/offline-separator.ts';
+import { createOfflineSeparator } from '../server/engine/offline-separator.ts';
 import { StreamClient, exportTestModel, maxAbsDiffPlanar, randomSizes, startTestServer, streamSignal, testSong } from './helpers/server-harness.ts';
 
 const RATE = 44100;

@@ -3,13 +3,16 @@
  * input exactly) and a manual clock.
  */
 import t from 'tap';
+import { InThreadEngine } from '../server/engine/in-thread-engine.ts';
 import type { LivestemError } from '../server/errors.ts';
 import type { FrameModelStream } from '../server/inference/frame-model.ts';
-import { parseManifest } from '../server/inference/model-manifest.ts';
+import { parseManifest, type ModelManifest } from '../server/inference/model-manifest.ts';
 import { createLogger } from '../server/log.ts';
 import { Metrics } from '../server/metrics/metrics.ts';
-import { decodeAudioFrame, encodePcm } from '../client-sdk/src/protocol/index.ts';
-import type { Connection, ConnectionHandler } from '../server/session/connection.ts';
+import { createAdmission } from '../server/session/admission.ts';
+import { decodeAudioFrame, encodePcm, type ServerMessage } from '../client-sdk/src/protocol/index.ts';
+import type { Connection, ConnectionHandler, DeliveredOutput, OutputWire } from '../server/session/connection.ts';
+import { encodeWsOutput } from '../server/transport/ws/ws-output.ts';
 import { SessionRegistry } from '../server/session/session-registry.ts';
 import type { SessionTimers } from '../server/session/session.ts';
 import { noise } from './helpers/signals.ts';
@@ -43,6 +46,18 @@ class IdentityStream implements FrameModelStream {
   close(): void {}
 }
 
+/** Steps only when the test opens the gate: the test decides (on its manual clock) how long a step takes. */
+class GatedIdentityStream extends IdentityStream {
+  static waiting: Array<() => void> = [];
+  static open(): void {
+    for (const go of GatedIdentityStream.waiting.splice(0)) go();
+  }
+  override async step(features: Float32Array) {
+    await new Promise<void>((r) => GatedIdentityStream.waiting.push(r));
+    return super.step(features);
+  }
+}
+
 /** Steps one macrotask later, so processing a backlog spans several event-loop turns (like a real model). */
 class SlowIdentityStream extends IdentityStream {
   override async step(features: Float32Array) {
@@ -66,13 +81,22 @@ class FakeConnection implements Connection {
   bind(handler: ConnectionHandler | undefined): void {
     this.handler = handler;
   }
-  sendText(text: string): void {
+  sendMessage(message: ServerMessage): void {
+    const text = JSON.stringify(message);
     this.texts.push(JSON.parse(text) as Record<string, unknown>);
     if (this.notReading) this.bufferedBytes += Buffer.byteLength(text);
   }
-  sendBinary(bytes: Uint8Array): void {
-    this.binaries.push(bytes);
-    if (this.notReading) this.bufferedBytes += bytes.byteLength;
+  /** Encoded exactly as the WebSocket transport does, so the tests read bytes on the wire. */
+  sendOutput(output: DeliveredOutput, wire: OutputWire): void {
+    for (const m of encodeWsOutput(output, wire)) {
+      if ('text' in m) {
+        this.texts.push(JSON.parse(m.text) as Record<string, unknown>);
+        if (this.notReading) this.bufferedBytes += Buffer.byteLength(m.text);
+      } else {
+        this.binaries.push(m.binary);
+        if (this.notReading) this.bufferedBytes += m.binary.byteLength;
+      }
+    }
   }
   close(code: number, reason: string): void {
     this.closed ??= { code, reason };
@@ -119,9 +143,26 @@ interface SetupOverrides {
   maxAudioMessagesPerSecond?: number;
 }
 
+const named = (name: string): ModelManifest => ({ ...manifest, name });
+const fakeModels: Array<[string, () => FrameModelStream]> = [
+  ['identity', () => new IdentityStream()],
+  ['slow', () => new SlowIdentityStream()],
+  ['gated', () => new GatedIdentityStream()],
+  [
+    'broken',
+    () => {
+      throw new Error('model stream failed');
+    },
+  ],
+];
+
 function setup(overrides: SetupOverrides = {}) {
   const timers = new ManualTimers();
   const metrics = new Metrics();
+  const engine = new InThreadEngine({
+    models: new Map(fakeModels.map(([name, createStream]) => [name, { manifest: named(name), model: { createStream } }])),
+    telemetry: { countFrames: () => undefined, countNonFinite: () => undefined },
+  });
   const registry = new SessionRegistry({
     settings: {
       limits: {
@@ -140,22 +181,16 @@ function setup(overrides: SetupOverrides = {}) {
       maxFrameSamples: 8192,
     },
     maxSessions: overrides.maxSessions ?? 4,
-    maxLoad: 0.8,
     metrics,
     log: createLogger({ level: 'error', write: () => undefined }),
     timers,
-    models: {
-      get: (name) =>
-        name === 'identity'
-          ? { manifest, createStream: () => new IdentityStream() }
-          : name === 'slow'
-            ? { manifest, createStream: () => new SlowIdentityStream() }
-            : name === 'broken'
-            ? { manifest, createStream: () => { throw new Error('model stream failed'); } }
-            : undefined,
-      defaultModel: 'identity',
-    },
-    load: () => overrides.load ?? 0,
+    engine,
+    models: { get: (name) => (fakeModels.some(([n]) => n === name) ? named(name) : undefined), defaultModel: 'identity' },
+    // the server's admission (measured headroom, admission-policy.ts) with an engine load the test chooses
+    admission: createAdmission(
+      { mode: 'latency', budgetMs: 10, maxLoad: 0.8, hopIntervalMs: 5.8 },
+      { metrics, load: () => overrides.load ?? 0, now: () => timers.now() },
+    ),
   });
   return { registry, timers, metrics };
 }
@@ -442,6 +477,55 @@ t.test('admission: session limit always, engine load only while someone streams,
   t.equal(a.closed?.code, 1001);
   const errors = (b.json('error') as unknown as LivestemError | undefined)?.code;
   t.equal(errors, 'LIVESTEM_ERR_OVERLOADED');
+});
+
+t.test('admission: a recent p99 hop latency above the budget refuses, but only once 200 hops were measured', async (t) => {
+  const { registry, metrics, timers } = setup({ maxSessions: 10, load: 0.1 });
+  const a = new FakeConnection();
+  registry.open(a);
+  a.handler!.onText(JSON.stringify(start));
+  t.ok(a.json('ready'));
+  for (let i = 0; i < 199; i++) metrics.recentHopLatency.observe(25, timers.now());
+  const b = new FakeConnection();
+  registry.open(b);
+  b.handler!.onText(JSON.stringify(start));
+  t.ok(b.json('ready'), '199 slow hops: too few to trust');
+  metrics.recentHopLatency.observe(25, timers.now());
+  const c = new FakeConnection();
+  registry.open(c);
+  c.handler!.onText(JSON.stringify(start));
+  t.match(c.json('error'), { code: 'LIVESTEM_ERR_OVERLOADED', message: /recent p99 hop latency 25\.0 ms above the 10\.0 ms budget/ });
+  t.equal(c.closed?.code, 1013);
+  timers.advance(2500);
+  const d = new FakeConnection();
+  registry.open(d);
+  d.handler!.onText(JSON.stringify(start));
+  t.ok(d.json('ready'), 'the slow hops left the 2 s window');
+});
+
+t.test('server-added latency: from the arrival of the input that completed a hop to the write of its output', async (t) => {
+  const { registry, timers, metrics } = setup();
+  const conn = new FakeConnection();
+  registry.open(conn);
+  conn.handler!.onText(JSON.stringify({ ...start, model: 'gated' }));
+  t.ok(conn.json('ready'));
+  // one message (arrival t = 0) that completes 2048 / 128 = 16 hops of the model's STFT, at its own rate
+  conn.handler!.onBinary(encodePcm([noise(2048, 1, 0.5), noise(2048, 2, 0.5)], 'f32le'));
+  for (let i = 0; i < 5; i++) await settle();
+  timers.advance(7); // the model takes 7 ms of the test's clock
+  for (let step = 0; step < 20 && GatedIdentityStream.waiting.length > 0; step++) {
+    GatedIdentityStream.open();
+    for (let i = 0; i < 5; i++) await settle();
+  }
+  t.ok(conn.binaries.length > 0, 'output was written');
+  conn.handler!.onText(JSON.stringify({ type: 'stats', id: 1 }));
+  const stats = conn.json('stats') as { frames: number; serverAddedLatencyMs: { p50: number; p99: number; max: number } } | undefined;
+  t.equal(stats?.frames, 16, 'hops processed');
+  t.same(stats?.serverAddedLatencyMs, { p50: 7, p99: 7, max: 7 }, 'every hop of that message: written 7 ms after it arrived');
+  const exported = (await metrics.registry.getSingleMetricAsString('livestem_hop_server_added_seconds')).split('\n');
+  t.ok(exported.includes(`livestem_hop_server_added_seconds_count ${stats?.frames}`), 'one observation per hop in /metrics');
+  t.ok(exported.includes('livestem_hop_server_added_seconds_bucket{le="0.005"} 0'), 'none at or below 5 ms');
+  t.ok(exported.includes(`livestem_hop_server_added_seconds_bucket{le="0.0075"} ${stats?.frames}`), 'all at or below 7.5 ms');
 });
 
 t.test('a bug while handling one message fails that session with INTERNAL (1011), not the process', async (t) => {

@@ -2,7 +2,8 @@
  * `npm start` runs the compiled server, not tsx: it builds dist/ when an input changed (scripts/build.ts --if-stale),
  * then `exec`s `node dist/server/main.js`. Checked here end to end: the shipped models load from models/, /healthz
  * answers, the demo page and SDK bundle come prebuilt from dist/ (linked source maps, not the in-process build's
- * inline ones), SIGTERM reaches the server through npm and it drains and exits 0. And the compiled server only imports
+ * inline ones), a stream is separated by the compiled engine workers (their entry is emitted beside main.js),
+ * SIGTERM reaches the server through npm and it drains and exits 0. And the compiled server only imports
  * production dependencies, which is what lets the Docker image install with `npm ci --omit=dev --omit=optional`.
  */
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { BROWSER_BUNDLES, STATIC_FILES } from '../server/demo/demo-plugin.ts';
+import { StreamClient, streamSignal, testSong } from './helpers/server-harness.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -60,6 +62,15 @@ t.test('npm start: builds dist/ if stale, serves from compiled JavaScript, drain
     t.ok(Array.isArray(((await map.json()) as { sources?: unknown }).sources), `${path}.map is a source map`);
   }
 
+  const listening = logs.find((l) => l['msg'] === 'listening');
+  t.ok((listening?.['engineWorkers'] as number) >= 1, `the engine runs in ${String(listening?.['engineWorkers'])} worker thread(s)`);
+  const client = new StreamClient(`ws://127.0.0.1:${port}/v1/stream`);
+  await client.start({ sampleRateHz: 16000, channels: 1, format: 's16le' });
+  await streamSignal(client, testSong(8000, 16000, 1, 3), 's16le', [3000, 5000]);
+  const done = await client.finish();
+  t.match(done, { type: 'done', reason: 'end', inputSamples: 8000, outputSamples: 8000 }, 'a stream is separated by a compiled engine worker');
+  t.equal(client.output('vocals')[0]!.length, 8000);
+
   child.kill('SIGTERM'); // npm forwards it; `exec` made node npm's direct child
   t.equal(await exited, 0, 'drains and exits 0 on SIGTERM');
   t.ok(logs.some((l) => l['msg'] === 'shutting down' && l['signal'] === 'SIGTERM'), 'the server saw SIGTERM');
@@ -74,8 +85,12 @@ t.test('dist/ holds the static files, and the compiled server imports only produ
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const production = new Set(Object.keys(pkg.dependencies));
   const builtins = new Set(builtinModules);
-  // Loaded only when running from source (the in-process bundler for tests and `tsx server/main.ts`).
-  const sourceOnly = new Map([['server/demo/demo-plugin.js', new Set(['esbuild'])]]);
+  // Loaded only when running from source (the in-process bundler for tests and `tsx server/main.ts`; the tsx loader
+  // an engine worker registers before importing its .ts entry).
+  const sourceOnly = new Map([
+    ['server/demo/demo-plugin.js', new Set(['esbuild'])],
+    ['server/engine/worker-pool.js', new Set(['tsx'])],
+  ]);
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {

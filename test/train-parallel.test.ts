@@ -142,3 +142,27 @@ t.test('the balanced VAD loss counts a rare class as much as a common one', asyn
   const extraUnvoiced = balanced(missUnvoiced) - balanced(tf.tensor2d([[0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]));
   t.ok(Math.abs(extraVoiced / extraUnvoiced - 9) < 1e-3, `ratio ${extraVoiced / extraUnvoiced}`);
 });
+
+t.test('warm start keeps shared weights and trains only the named head', async (t) => {
+  const base = smallConfig({ arch: 'lstm' });
+  if (base.arch !== 'lstm') throw new Error('lstm config expected');
+  const old = createModel(base, 3);
+  const withHead = createModel({ ...base, vadHidden: 4 }, 9);
+  const { loaded, fresh } = withHead.params.loadMatching(old.params.snapshot());
+  t.same(fresh.sort(), ['vad.W1', 'vad.W2', 'vad.b1', 'vad.b2'], 'only the new head starts fresh');
+  t.notOk(loaded.includes('vad.W'), 'the old linear head is not part of the new model');
+  t.same(Array.from(withHead.params.read('lstm0.kernel')), Array.from(old.params.read('lstm0.kernel')));
+
+  const trainer = new Trainer(withHead, { loss: 'mse', vadWeight: 0.5, vadBalanced: true, lr: 1e-2, clipNorm: 5, trainOnly: ['vad.'] });
+  t.teardown(() => {
+    trainer.dispose();
+    old.dispose();
+  });
+  t.same(trainer.gradientNames().sort(), ['vad.W1', 'vad.W2', 'vad.b1', 'vad.b2']);
+  const body = Array.from(withHead.params.read('fc3.W'));
+  const head = Array.from(withHead.params.read('vad.W1'));
+  const d = batch(2, 10, base.bins, false);
+  for (let i = 0; i < 3; i++) trainer.step(d);
+  t.same(Array.from(withHead.params.read('fc3.W')), body, 'the body is frozen');
+  t.ok(Array.from(withHead.params.read('vad.W1')).some((v, i) => v !== head[i]), 'the head moved');
+});

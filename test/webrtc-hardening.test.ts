@@ -27,7 +27,7 @@ const logLines: string[] = [];
 let gateway: WebRtcGateway | undefined;
 const model = await testModel();
 const server = await startServer(
-  validateConfig({ host: '127.0.0.1', port: 0, modelsDir: model.modelsDir, defaultModel: model.name, logLevel: 'info', maxLoad: 1, apiKey: API_KEY, allowedOrigins: [GOOD_ORIGIN] }),
+  validateConfig({ host: '127.0.0.1', port: 0, modelsDir: model.modelsDir, defaultModel: model.name, logLevel: 'info', admission: 'sessions', apiKey: API_KEY, allowedOrigins: [GOOD_ORIGIN] }),
   {
     log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
     plugins: [

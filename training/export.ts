@@ -1,6 +1,7 @@
 /**
  * npm run export -- runs/<name> --out models/<id> [--name <id>] [--which checkpoint|best] [--eval results/<id>/scores.json]
  * npm run export -- --random lstm|unet --out <dir>   (an untrained model for tests)
+ * npm run export -- --from-onnx models/<id> --out models/<id>   (same weights, current graph builder; see export/reexport.ts)
  * Writes model.onnx + manifest.json + golden/ (see training/export/write-model.ts) from a training checkpoint, and
  * optionally copies the checkpoint (weights + optimizer + sampler state) next to it so a later session can resume.
  */
@@ -10,6 +11,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from './backend.ts';
 import { exportRandomModel } from './export/random-model.ts';
+import { reexportFromOnnx } from './export/reexport.ts';
 import { exportModel } from './export/write-model.ts';
 import { writeModelCard } from './export/model-card.ts';
 import { applyMaskTemperature, calibrate, type CalibrationResult } from './export/calibrate.ts';
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
       notes: { type: 'string' },
       random: { type: 'string' },
       'attach-eval': { type: 'string' },
+      'from-onnx': { type: 'string' },
       seed: { type: 'string', default: '1' },
       'hidden-size': { type: 'string' },
       'with-checkpoint': { type: 'boolean', default: false },
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
     },
   });
   const out = values.out;
-  if (out === undefined) throw new Error('usage: npm run export -- runs/<name> --out models/<id> (or --random lstm|unet --out <dir>)');
+  if (out === undefined) throw new Error('usage: npm run export -- runs/<name> --out models/<id> (or --random lstm|unet --out <dir>, or --from-onnx models/<id> --out models/<id>)');
   if (values.random !== undefined) {
     if (values.random !== 'lstm' && values.random !== 'unet') throw new Error('--random must be lstm or unet');
     const m = await exportRandomModel(
@@ -76,6 +79,12 @@ async function main(): Promise<void> {
       out,
     );
     console.log(`wrote untrained ${m.arch} model "${m.name}" to ${out}`);
+    return;
+  }
+  if (values['from-onnx'] !== undefined) {
+    await initBackend(undefined, console.log);
+    const { manifest, maxAbsDiffVsSource } = await reexportFromOnnx(values['from-onnx'], out);
+    console.log(`re-exported ${manifest.arch} "${manifest.name}" to ${out}: max |new − old ONNX| ${maxAbsDiffVsSource.toExponential(2)}`);
     return;
   }
   if (values['attach-eval'] !== undefined) {

@@ -45,6 +45,9 @@ const spec = {
   'no-worker': { type: 'boolean', default: false },
   replicas: { type: 'string', default: String(Math.min(4, availableParallelism())) },
   'vad-balanced': { type: 'boolean', default: false },
+  'vad-hidden': { type: 'string', default: '0' },
+  'init-from': { type: 'string' },
+  'train-only': { type: 'string' },
   backend: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
     worker: !values['no-worker'],
     replicas: num('replicas', values.replicas),
     vadBalanced: values['vad-balanced'],
+    vadHidden: num('vad-hidden', values['vad-hidden']),
+    ...(values['init-from'] !== undefined ? { initFrom: values['init-from'] } : {}),
+    ...(values['train-only'] !== undefined ? { trainOnly: values['train-only'].split(',').filter((x) => x !== '') } : {}),
   };
   const extra = {
     validSecondsPerTrack: optionalNum('valid-seconds', values['valid-seconds']),

@@ -7,6 +7,7 @@ import { LivestemClientError, isServerErrorCode } from './errors.ts';
 import { defaultSocketFactory, type SocketFactory, type SocketLike } from './socket.ts';
 import {
   PROTOCOL_VERSION,
+  type OutputFraming,
   type OutputKind,
   type ReadyMessage,
   type ResumedMessage,
@@ -36,6 +37,8 @@ export interface StartParams {
   outputSampleRate?: number;
   outputFormat?: SampleFormat;
   vad?: boolean;
+  /** Default 'bundles': one binary message per output interval with every kind and the VAD (docs/protocol.md §4). */
+  outputFraming?: OutputFraming;
   streamId?: string;
 }
 
@@ -75,6 +78,7 @@ export function startMessage(p: StartParams): StartMessage {
   if (p.outputSampleRate !== undefined) msg.outputSampleRateHz = p.outputSampleRate;
   msg.outputFormat = p.outputFormat ?? 'f32le';
   if (p.vad !== undefined) msg.vad = p.vad;
+  msg.outputFraming = p.outputFraming ?? 'bundles';
   if (p.streamId !== undefined) msg.streamId = p.streamId;
   return msg;
 }

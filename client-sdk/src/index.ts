@@ -24,17 +24,19 @@ export {
   type ClientErrorCode,
   type LivestemErrorCode,
 } from './errors.ts';
-export { decodeOutputFrame, type OutputChunk } from './output-chunk.ts';
+export { decodeOutputFrame, decodeOutputMessage, type OutputChunk } from './output-chunk.ts';
 // The wire protocol, shared with the server (./protocol). The SDK's historical names for the server's messages
 // (`VadEvent`, `StatsEvent`…) are kept as aliases of the protocol's `…Message` types.
 export {
   PROTOCOL_VERSION,
   OUTPUT_KINDS,
+  OUTPUT_FRAMINGS,
   SUPPORTED_SAMPLE_RATES_HZ,
   SAMPLE_FORMATS,
   ERROR_CATALOG,
   encodePcm,
   type OutputKind,
+  type OutputFraming,
   type SampleFormat,
   type ReadyMessage,
   type ResumedMessage,

@@ -15,8 +15,8 @@ import { InputSender } from './input-sender.ts';
 import { recover, reconnectPolicy, type Recovery, type ReconnectPolicy } from './resume.ts';
 import type { CloseEvent, ConnectOptions, SessionEvents } from './session-events.ts';
 import { messageBytes, SOCKET_OPEN, type SocketLike } from './socket.ts';
-import { decodeOutputFrame, type OutputChunk } from './output-chunk.ts';
-import { encodePcm, FrameDecodeError, type ClientMessage, type DoneMessage, type OutputKind, type ReadyMessage, type ResumedMessage, type ServerMessage, type StatsMessage } from './protocol/index.ts';
+import { decodeOutputMessage, type OutputChunk } from './output-chunk.ts';
+import { encodePcm, FrameDecodeError, type ClientMessage, type DoneMessage, type OutputKind, type ReadyMessage, type ResumedMessage, type ServerMessage, type StatsMessage, type VadMessage } from './protocol/index.ts';
 
 export { streamUrl } from './handshake.ts';
 export type { CloseEvent, ConnectOptions, DisconnectEvent, ReconnectEvent, ResumedEvent, SessionEvents } from './session-events.ts';
@@ -250,20 +250,24 @@ export class LivestemSession extends TypedEvents<SessionEvents> {
   }
 
   #onFrame(bytes: Uint8Array): void {
-    let chunk: OutputChunk;
+    let decoded: { chunks: OutputChunk[]; vad: VadMessage | undefined };
     try {
-      chunk = decodeOutputFrame(bytes);
+      decoded = decodeOutputMessage(bytes);
     } catch (err) {
       if (!(err instanceof FrameDecodeError)) throw err;
       this.emit('error', new LivestemClientError('LIVESTEM_CLIENT_PROTOCOL', err.message, { cause: err }));
       return;
     }
-    const fresh = this.#delivery.frame(chunk);
+    const fresh = decoded.chunks.map((chunk) => this.#delivery.frame(chunk));
     this.#confirmInput();
-    if (fresh !== undefined) {
-      this.emit(fresh.kind, fresh);
-      this.emit('output', fresh);
+    for (const chunk of fresh) {
+      if (chunk === undefined) continue;
+      this.emit(chunk.kind, chunk);
+      this.emit('output', chunk);
     }
+    // A bundle's hops were already delivered by the JSON `vad` message sent ahead of it when they hold a transition.
+    const vad = decoded.vad && this.#delivery.vad(decoded.vad);
+    if (vad !== undefined) this.emit('vad', vad);
     this.#pump();
   }
 

@@ -72,6 +72,7 @@ export const connectSdk: Connector = async (url, start, handlers, clock, auth) =
       ...(start.outputs ? { outputs: start.outputs } : {}),
       ...(start.model ? { model: start.model } : {}),
       ...(start.vad !== undefined ? { vad: start.vad } : {}),
+      ...(start.outputFraming ? { outputFraming: start.outputFraming } : {}),
       ...(start.streamId ? { streamId: start.streamId } : {}),
     });
   } catch (err) {

@@ -3,7 +3,7 @@
  * (`sdk-client.ts`, the default), a header-only WebSocket client (`ws-client.ts`: speaks docs/protocol.md directly
  * and never decodes PCM, for when the generator shares the server's cores), and WebRTC (`webrtc-client.ts`).
  */
-import type { OutputKind, SampleFormat } from '../../client-sdk/src/protocol/index.ts';
+import type { OutputFraming, OutputKind, SampleFormat } from '../../client-sdk/src/protocol/index.ts';
 import type { OutputFrameInfo } from '../session-tracker.ts';
 
 export type TransportKind = 'websocket' | 'webrtc';
@@ -15,6 +15,8 @@ export interface StartOptions {
   outputs?: OutputKind[];
   model?: string;
   vad?: boolean;
+  /** `frames` or `bundles` (docs/protocol.md §4); default: the client's (the SDK asks for bundles, ws-client for frames). */
+  outputFraming?: OutputFraming;
   streamId?: string;
 }
 

@@ -3,7 +3,15 @@
  * lightest client, for capacity runs where the generator shares the server's cores (`--client ws-raw`).
  */
 import WebSocket from 'ws';
-import { decodeAudioFrameHeader, encodePcm, type SampleFormat, type ServerMessage } from '../../client-sdk/src/protocol/index.ts';
+import {
+  BUNDLE_VERSION,
+  decodeAudioFrameHeader,
+  decodeOutputBundleHeader,
+  encodePcm,
+  outputMessageVersion,
+  type SampleFormat,
+  type ServerMessage,
+} from '../../client-sdk/src/protocol/index.ts';
 import { authHeaders, LoadClientError, type Clock, type Connector, type LoadSession, type SessionDone, type SessionHandlers, type SessionReady, type StartOptions } from './types.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -121,8 +129,14 @@ export const connectWebSocket: Connector = (url, start: StartOptions, handlers, 
       const recvMs = clock();
       if (isBinary) {
         if (!session) return;
-        const header = decodeAudioFrameHeader(toBytes(data));
-        handlers.onOutputFrame(header, recvMs);
+        const bytes = toBytes(data);
+        if (outputMessageVersion(bytes) !== BUNDLE_VERSION) {
+          handlers.onOutputFrame(decodeAudioFrameHeader(bytes), recvMs);
+          return;
+        }
+        // A bundle carries every kind over the same span: timed as one frame per kind, like the per-kind framing.
+        const { kinds, ...span } = decodeOutputBundleHeader(bytes);
+        for (const kind of kinds) handlers.onOutputFrame({ ...span, kind }, recvMs);
         return;
       }
       const msg = JSON.parse(String(data)) as ServerMessage;

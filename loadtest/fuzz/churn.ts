@@ -70,7 +70,7 @@ export interface ChurnSummary {
 
 export const CHURN_SERVER_ENV: ServerEnv = {
   LIVESTEM_MAX_SESSIONS: '1000',
-  LIVESTEM_MAX_LOAD: '1',
+  LIVESTEM_ADMISSION: 'sessions',
   LIVESTEM_RESUME_GRACE_MS: '500',
   LIVESTEM_LOG_LEVEL: 'warn',
 };

@@ -51,7 +51,7 @@ export interface FuzzOptions {
 /** Small limits so that floods, never-reading clients and idle sockets resolve within a case's timeout. */
 export const FUZZ_SERVER_ENV: ServerEnv = {
   LIVESTEM_MAX_SESSIONS: '2000',
-  LIVESTEM_MAX_LOAD: '1',
+  LIVESTEM_ADMISSION: 'sessions',
   LIVESTEM_MAX_SEND_BUFFER_BYTES: String(256 * 1024),
   LIVESTEM_IDLE_TIMEOUT_MS: '4000',
   LIVESTEM_START_TIMEOUT_MS: '2000',

@@ -22,6 +22,8 @@ export interface HistogramSummary {
   mean: number;
   p50: number;
   p99: number;
+  /** Cumulative counts per upper bound of the step's observations (the last bound is +Inf). */
+  buckets: Array<{ le: number; count: number }>;
 }
 
 export interface ServerMetricsSummary {
@@ -77,6 +79,7 @@ export function summarizeScrapes(url: string, scrapes: TimedScrape[], scrapeErro
         mean: delta.count > 0 ? delta.sum / delta.count : Number.NaN,
         p50: histogramQuantile(delta, 0.5),
         p99: histogramQuantile(delta, 0.99),
+        buckets: delta.buckets,
       };
     }
   }

@@ -3,7 +3,7 @@
  * offline separator (the same streaming pipeline and ONNX model a live session uses, stepped as fast as it goes).
  */
 import { performance } from 'node:perf_hooks';
-import { createOfflineSeparator } from '../../server/pipeline/offline-separator.ts';
+import { createOfflineSeparator } from '../../server/engine/offline-separator.ts';
 import type { ExecutionProvider } from '../../server/inference/model-runtime.ts';
 import type { Song } from '../song.ts';
 

@@ -104,7 +104,7 @@ export function renderPerformanceMarkdown(data: PerfData): string {
     '  for which p99 end-to-end latency per output hop (receive time − send time of the aligned input sample; nothing',
     '  subtracted) stays ≤ algorithmic latency + 20 ms with zero gaps, found by `npm run loadtest -- --ramp`. The load',
     '  generator ran on the same machine as the server, so it competes for the same cores.',
-    '- **Offline RTF**: compute time ÷ audio time for separating a 60 s song through `server/pipeline/offline-separator.ts`',
+    '- **Offline RTF**: compute time ÷ audio time for separating a 60 s song through `server/engine/offline-separator.ts`',
     '  on one core (below 1 = faster than real time).',
     '',
   ];

@@ -57,6 +57,12 @@ export const modelManifestSchema = z.object({
     vad: tensorSpecSchema,
     state: z.array(stateSpecSchema),
   }),
+  /**
+   * Most streams one ONNX Runtime call should step; a larger batch runs as consecutive calls of at most this many.
+   * Absent: no limit. Convolutional models set it: their per-stream activations of a large batch overflow the CPU
+   * caches, so one call of 128 streams costs more per stream than eight calls of 16.
+   */
+  maxBatchPerRun: z.number().int().positive().optional(),
   parameters: z.number().int().nonnegative(),
   macsPerFrame: z.number().nonnegative(),
   training: z.record(z.string(), z.unknown()).default({}),

@@ -40,6 +40,37 @@ export async function loadModelDir(modelDir: string, options: ModelRuntimeOption
   return { name: manifest.name, dir: modelDir, manifest, runtime };
 }
 
+/**
+ * The model directories under `modelsDir` (sub-directories with a manifest.json), sorted, with their manifests;
+ * fails on duplicate names and when the default model is missing. The I/O thread reads models this way when the
+ * engine (and ONNX Runtime) lives in worker threads.
+ */
+export async function readModelDirs(modelsDir: string, defaultModel: string): Promise<Array<{ dir: string; manifest: ModelManifest }>> {
+  let entries: string[];
+  try {
+    entries = (await readdir(modelsDir)).sort();
+  } catch (err) {
+    throw new ModelLoadError(`cannot list models directory ${modelsDir}: ${(err as Error).message}`, { cause: err });
+  }
+  const found: Array<{ dir: string; manifest: ModelManifest }> = [];
+  for (const entry of entries) {
+    const dir = join(modelsDir, entry);
+    const hasManifest = await stat(join(dir, 'manifest.json')).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!hasManifest) continue;
+    const manifest = await readManifest(dir);
+    if (found.some((m) => m.manifest.name === manifest.name)) throw new ModelLoadError(`two models named ${manifest.name} in ${modelsDir}`);
+    found.push({ dir, manifest });
+  }
+  if (!found.some((m) => m.manifest.name === defaultModel)) {
+    const names = found.map((m) => m.manifest.name).join(', ') || 'none';
+    throw new ModelLoadError(`default model "${defaultModel}" not found in ${modelsDir} (found: ${names})`);
+  }
+  return found;
+}
+
 export class ModelRegistry {
   private readonly models = new Map<string, LoadedModel>();
   readonly defaultModel: string;
@@ -54,28 +85,15 @@ export class ModelRegistry {
    * load (a server that silently serves fewer models than deployed is worse than one that does not start).
    */
   static async load(modelsDir: string, defaultModel: string, options: ModelRuntimeOptions): Promise<ModelRegistry> {
-    let entries: string[];
-    try {
-      entries = (await readdir(modelsDir)).sort();
-    } catch (err) {
-      throw new ModelLoadError(`cannot list models directory ${modelsDir}: ${(err as Error).message}`, { cause: err });
-    }
     const loaded: LoadedModel[] = [];
-    for (const entry of entries) {
-      const dir = join(modelsDir, entry);
-      const hasManifest = await stat(join(dir, 'manifest.json')).then(
-        (s) => s.isFile(),
-        () => false,
-      );
-      if (!hasManifest) continue;
-      const model = await loadModelDir(dir, options);
-      if (loaded.some((m) => m.name === model.name)) throw new ModelLoadError(`two models named ${model.name} in ${modelsDir}`);
-      loaded.push(model);
-    }
-    if (!loaded.some((m) => m.name === defaultModel)) {
+    try {
+      for (const { dir, manifest } of await readModelDirs(modelsDir, defaultModel)) {
+        const runtime = await ModelRuntime.load(dir, manifest, options);
+        loaded.push({ name: manifest.name, dir, manifest, runtime });
+      }
+    } catch (err) {
       await Promise.all(loaded.map((m) => m.runtime.close()));
-      const names = loaded.map((m) => m.name).join(', ') || 'none';
-      throw new ModelLoadError(`default model "${defaultModel}" not found in ${modelsDir} (found: ${names})`);
+      throw err;
     }
     return new ModelRegistry(loaded, defaultModel);
   }

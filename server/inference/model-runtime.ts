@@ -99,44 +99,56 @@ export class ModelRuntime {
     this.stateBuffers = this.stateLayouts.map((l) => new Float32Array(capacity * l.perItem));
   }
 
-  /** Steps every item one frame; updates each item's state in place. Outputs are views valid until the next run. */
+  /**
+   * Steps every item one frame; updates each item's state in place. Outputs are views valid until the next run.
+   * Batches above the manifest's maxBatchPerRun run as consecutive ORT calls (items are independent streams).
+   */
   async run(items: readonly BatchItem[]): Promise<FrameOutput[]> {
     if (this.running) throw new Error('ModelRuntime.run is not re-entrant');
-    const batch = items.length;
-    if (batch === 0) return [];
+    if (items.length === 0) return [];
     this.running = true;
     try {
-      this.ensureCapacity(batch);
-      const { io } = this.manifest;
-      const feeds: Record<string, ort.Tensor> = {
-        [io.input.name]: new ort.Tensor(
-          'float32',
-          gather(this.inputLayout, items.map((i) => i.features), this.inputBuffer),
-          concreteDims(io.input.shape, batch),
-        ),
-      };
-      io.state.forEach((s, i) => {
-        const data = gather(this.stateLayouts[i]!, items.map((it) => it.state.values[i]!), this.stateBuffers[i]!);
-        feeds[s.input] = new ort.Tensor('float32', data, concreteDims(s.shape, batch));
-      });
-      let out: ort.InferenceSession.OnnxValueMapType;
-      try {
-        out = await this.session.run(feeds);
-      } catch (err) {
-        throw new LivestemError('LIVESTEM_ERR_INFERENCE_FAILED', `model ${this.manifest.name}: ${(err as Error).message}`, { cause: err });
-      }
-      io.state.forEach((s, i) => {
-        scatter(this.stateLayouts[i]!, out[s.output]!.data as Float32Array, items.map((it) => it.state.values[i]!));
-      });
-      const mask = out[io.mask.name]!.data as Float32Array;
-      const vad = out[io.vad.name]!.data as Float32Array;
-      return items.map((_, b) => ({
-        mask: sliceItem(this.maskLayout, mask, batch, b),
-        vadProb: sliceItem(this.vadLayout, vad, batch, b)[0]!,
-      }));
+      const limit = this.manifest.maxBatchPerRun ?? items.length;
+      if (items.length <= limit) return await this.runOnce(items);
+      const outputs: FrameOutput[] = [];
+      for (let start = 0; start < items.length; start += limit) outputs.push(...(await this.runOnce(items.slice(start, start + limit))));
+      return outputs;
     } finally {
       this.running = false;
     }
+  }
+
+  /** One ORT call. Its outputs are views into that call's own output tensors, so a later call leaves them intact. */
+  private async runOnce(items: readonly BatchItem[]): Promise<FrameOutput[]> {
+    const batch = items.length;
+    this.ensureCapacity(batch);
+    const { io } = this.manifest;
+    const feeds: Record<string, ort.Tensor> = {
+      [io.input.name]: new ort.Tensor(
+        'float32',
+        gather(this.inputLayout, items.map((i) => i.features), this.inputBuffer),
+        concreteDims(io.input.shape, batch),
+      ),
+    };
+    io.state.forEach((s, i) => {
+      const data = gather(this.stateLayouts[i]!, items.map((it) => it.state.values[i]!), this.stateBuffers[i]!);
+      feeds[s.input] = new ort.Tensor('float32', data, concreteDims(s.shape, batch));
+    });
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (err) {
+      throw new LivestemError('LIVESTEM_ERR_INFERENCE_FAILED', `model ${this.manifest.name}: ${(err as Error).message}`, { cause: err });
+    }
+    io.state.forEach((s, i) => {
+      scatter(this.stateLayouts[i]!, out[s.output]!.data as Float32Array, items.map((it) => it.state.values[i]!));
+    });
+    const mask = out[io.mask.name]!.data as Float32Array;
+    const vad = out[io.vad.name]!.data as Float32Array;
+    return items.map((_, b) => ({
+      mask: sliceItem(this.maskLayout, mask, batch, b),
+      vadProb: sliceItem(this.vadLayout, vad, batch, b)[0]!,
+    }));
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,11 @@
  * `nodejs_active_*_total` gauges whose names make `promtool check metrics` fail (counter suffix on a gauge).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { logBucketsMs } from './latency-histogram.ts';
+import { LatencyWindow } from './latency-window.ts';
+
+/** How far back admission looks at hop latency: long enough for a p99 of a few hundred hops, short enough to react. */
+export const RECENT_HOP_LATENCY_WINDOW_MS = 2000;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -88,6 +93,23 @@ export class Metrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.5, 1],
     registers: [this.registry],
   });
+  /** Buckets resolve 0.5–50 ms: the range a real-time budget (`--latency-budget-ms`, 10 ms) is set in. */
+  readonly hopServerAddedSeconds = new Histogram({
+    name: 'livestem_hop_server_added_seconds',
+    help: 'Per hop: from the arrival of the input message that completed it to when its output was written to the transport',
+    buckets: [0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly admissionHeadroomSeconds = new Gauge({
+    name: 'livestem_admission_headroom_seconds',
+    help: 'Latency budget minus the per-hop latency predicted with one more session; at or below 0 new sessions are refused',
+    registers: [this.registry],
+  });
+  /**
+   * Not exported: per-hop processing latency of the last 2 s, all sessions, which admission reads its p99 from
+   * (the exported histograms are cumulative, so they cannot answer "recently").
+   */
+  readonly recentHopLatency = new LatencyWindow({ windowMs: RECENT_HOP_LATENCY_WINDOW_MS, slices: 8, boundsMs: logBucketsMs(0.1, 10_000, 20) });
   readonly queueDepth = new Gauge({
     name: 'livestem_batch_queue_depth',
     help: 'Frames waiting for a model call, by model',

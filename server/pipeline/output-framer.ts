@@ -1,54 +1,43 @@
 /**
- * Turns the pipeline's per-hop blocks into what a client receives: one planar buffer per requested kind (vocals,
- * accompaniment, karaoke = accompaniment + vocalGain · vocals) covering the same offsets, plus the hop VAD
- * probabilities and debounced transitions for the same span. Outputs and gain are read when a span is taken, so a
- * `configure` applies from the first sample not yet taken. Pure: due times are data handed in by the caller.
+ * Gathers the pipeline's per-hop blocks into spans for the I/O thread: both stems as planar buffers covering the
+ * same offsets, plus the hop VAD probabilities and debounced transitions of the same span. Which stems a client
+ * receives (and the karaoke mix) is chosen where the span is sent, so a `configure` never waits for the engine.
+ * Pure: due times are data handed in by the caller.
  */
-import type { OutputKind, VadMessage } from '../../client-sdk/src/protocol/index.ts';
+import type { VadMessage } from '../../client-sdk/src/protocol/index.ts';
 import type { SeparatedBlock } from './separation-pipeline.ts';
 import type { VadSmoother } from './vad-smoother.ts';
 
 export interface FramedOutput {
   sampleOffset: number;
   sampleCount: number;
-  streams: { kind: OutputKind; samples: Float32Array[] }[];
+  vocals: Float32Array[];
+  accompaniment: Float32Array[];
   vad: VadMessage | undefined;
   /** When each hop in this span was due, for latency accounting. */
   dueMs: number[];
+  /** When the input that completed each hop arrived, for server-added latency. */
+  arrivalMs: number[];
 }
 
 export class OutputFramer {
   private blocks: SeparatedBlock[] = [];
   private due: number[] = [];
+  private arrival: number[] = [];
   private samples = 0;
   private firstOffset: number | undefined;
-  private outputs: OutputKind[];
-  private gain: number;
 
   constructor(
     private readonly channels: number,
-    options: { outputs: OutputKind[]; vocalGain: number },
     private readonly vad: VadSmoother | undefined,
     private readonly vadHopSamples: number,
-  ) {
-    this.outputs = [...options.outputs];
-    this.gain = options.vocalGain;
-  }
+  ) {}
 
   get pendingSamples(): number {
     return this.samples;
   }
 
-  get config(): { outputs: OutputKind[]; vocalGain: number } {
-    return { outputs: [...this.outputs], vocalGain: this.gain };
-  }
-
-  configure(change: { outputs?: OutputKind[] | undefined; vocalGain?: number | undefined }): void {
-    if (change.outputs) this.outputs = [...change.outputs];
-    if (change.vocalGain !== undefined) this.gain = change.vocalGain;
-  }
-
-  add(block: SeparatedBlock, dueMs: number): void {
+  add(block: SeparatedBlock, dueMs: number, arrivalMs: number): void {
     const expected = this.firstOffset === undefined ? undefined : this.firstOffset + this.samples;
     if (expected !== undefined && block.sampleOffset !== expected) {
       throw new Error(`blocks not contiguous: ${block.sampleOffset} after ${expected}`);
@@ -56,6 +45,7 @@ export class OutputFramer {
     this.firstOffset ??= block.sampleOffset;
     this.blocks.push(block);
     this.due.push(dueMs);
+    this.arrival.push(arrivalMs);
     this.samples += block.vocals[0]?.length ?? 0;
   }
 
@@ -66,17 +56,21 @@ export class OutputFramer {
     const sampleOffset = this.firstOffset!;
     const sampleCount = this.samples;
     const dueMs = this.due;
+    const arrivalMs = this.arrival;
     this.blocks = [];
     this.due = [];
+    this.arrival = [];
     this.samples = 0;
     this.firstOffset = undefined;
-    const vocals = this.concat(blocks, (b) => b.vocals, sampleCount);
-    const accompaniment = this.concat(blocks, (b) => b.accompaniment, sampleCount);
-    const streams = this.outputs.map((kind) => ({
-      kind,
-      samples: kind === 'vocals' ? vocals : kind === 'accompaniment' ? accompaniment : this.karaoke(vocals, accompaniment),
-    }));
-    return { sampleOffset, sampleCount, streams: sampleCount > 0 ? streams : [], vad: this.vadMessage(blocks), dueMs };
+    return {
+      sampleOffset,
+      sampleCount,
+      vocals: this.concat(blocks, (b) => b.vocals, sampleCount),
+      accompaniment: this.concat(blocks, (b) => b.accompaniment, sampleCount),
+      vad: this.vadMessage(blocks),
+      dueMs,
+      arrivalMs,
+    };
   }
 
   private concat(blocks: SeparatedBlock[], pick: (b: SeparatedBlock) => Float32Array[], length: number): Float32Array[] {
@@ -89,15 +83,6 @@ export class OutputFramer {
         out.set(part, o);
         o += part.length;
       }
-      return out;
-    });
-  }
-
-  private karaoke(vocals: Float32Array[], accompaniment: Float32Array[]): Float32Array[] {
-    return accompaniment.map((a, c) => {
-      const v = vocals[c]!;
-      const out = new Float32Array(a.length);
-      for (let i = 0; i < a.length; i++) out[i] = a[i]! + this.gain * v[i]!;
       return out;
     });
   }

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import {
+  OUTPUT_FRAMINGS,
   OUTPUT_KINDS,
   PROTOCOL_VERSION,
   SUPPORTED_SAMPLE_RATES_HZ,
@@ -19,6 +20,7 @@ import {
   type EndMessage,
   type ErrorMessage,
   type FlushMessage,
+  type OutputFraming,
   type OutputKind,
   type PingMessage,
   type ResumeMessage,
@@ -53,6 +55,7 @@ export const startMessageSchema = z.strictObject({
   outputSampleRateHz: z.number().exactOptional(),
   outputFormat: z.string().exactOptional(),
   vad: z.boolean().exactOptional(),
+  outputFraming: z.enum(OUTPUT_FRAMINGS).exactOptional(),
   streamId: z.string().min(1).max(128).exactOptional(),
 });
 
@@ -116,6 +119,7 @@ export interface StreamAudioConfig {
   outputs: OutputKind[];
   vocalGain: number;
   vad: boolean;
+  outputFraming: OutputFraming;
 }
 
 /** Checks the audio fields of a schema-valid `start`; throws the specific catalog error. */
@@ -153,6 +157,7 @@ export function checkStartAudio(start: UncheckedStartMessage): StreamAudioConfig
     outputs: start.outputs ?? ['vocals', 'accompaniment'],
     vocalGain: start.vocalGain ?? 0,
     vad: start.vad ?? true,
+    outputFraming: start.outputFraming ?? 'frames',
   };
 }
 
@@ -164,6 +169,11 @@ export function parseClientMessage(text: string): ParsedClientMessage {
   } catch (err) {
     throw new LivestemError('LIVESTEM_ERR_BAD_MESSAGE', 'text frame is not valid JSON', { cause: err });
   }
+  return validateClientMessage(raw);
+}
+
+/** Validates a message already parsed from JSON (or built by a transport); same errors as `parseClientMessage`. */
+export function validateClientMessage(raw: unknown): ParsedClientMessage {
   const result = clientMessageSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -1,22 +1,16 @@
 /**
- * Output retained for resume: the last `retainSamples` of output (every kind, as the encoded frames that were sent,
- * plus their VAD message), so a client reconnecting after a drop can ask for everything from the offset it last
- * received completely. Bounded by samples; older spans are dropped as new ones arrive.
+ * Output retained for resume: the last `retainSamples` of delivered output (every kind the client received, planar,
+ * with the VAD of its hops), so a client reconnecting after a drop can ask for everything from the offset it last
+ * received completely. Bounded by samples; older spans are dropped as new ones arrive. The transport encodes a replay
+ * like live output (new sequence numbers, the session's framing).
  */
-import { decodeAudioFrame, encodeAudioFrame, type VadMessage } from '../../client-sdk/src/protocol/index.ts';
-
-export interface ReplaySpan {
-  sampleOffset: number;
-  sampleCount: number;
-  /** Encoded output frames (one per kind), as sent. */
-  frames: Uint8Array[];
-  vad: VadMessage | undefined;
-}
+import type { VadMessage } from '../../client-sdk/src/protocol/index.ts';
+import type { DeliveredOutput } from './connection.ts';
 
 export type ReplayCheck = { ok: true } | { ok: false; detail: string };
 
 export class ReplayBuffer {
-  private spans: ReplaySpan[] = [];
+  private spans: DeliveredOutput[] = [];
   private endOffset = 0;
 
   constructor(private readonly retainSamples: number) {}
@@ -30,7 +24,7 @@ export class ReplayBuffer {
     return this.spans[0]?.sampleOffset ?? this.endOffset;
   }
 
-  add(span: ReplaySpan): void {
+  add(span: DeliveredOutput): void {
     this.endOffset = span.sampleOffset + span.sampleCount;
     if (this.retainSamples <= 0) return;
     this.spans.push(span);
@@ -50,29 +44,21 @@ export class ReplayBuffer {
     return { ok: true };
   }
 
-  /**
-   * Frames and VAD messages covering [fromOffset, produced), re-sequenced from `nextSequence`; a span straddling
-   * `fromOffset` is cut there so no sample is sent twice.
-   */
-  replay(fromOffset: number, nextSequence: () => number): Array<Uint8Array | VadMessage> {
-    const out: Array<Uint8Array | VadMessage> = [];
+  /** Spans covering [fromOffset, produced); a span straddling `fromOffset` is cut there so no sample is sent twice. */
+  replay(fromOffset: number): DeliveredOutput[] {
+    const out: DeliveredOutput[] = [];
     for (const span of this.spans) {
       const end = span.sampleOffset + span.sampleCount;
       if (end <= fromOffset && span.sampleCount > 0) continue;
-      const cut = Math.max(0, fromOffset - span.sampleOffset);
-      for (const bytes of span.frames) {
-        const frame = decodeAudioFrame(bytes);
-        out.push(
-          encodeAudioFrame(
-            { kind: frame.kind, format: frame.format, sequence: nextSequence(), sampleOffset: frame.sampleOffset + cut, sampleRateHz: frame.sampleRateHz },
-            frame.samples.map((ch) => ch.subarray(cut)),
-          ),
-        );
-      }
-      if (span.vad) {
-        const vad = cutVad(span.vad, fromOffset);
-        if (vad) out.push(vad);
-      }
+      const cut = Math.max(0, Math.min(span.sampleCount, fromOffset - span.sampleOffset));
+      const vad = span.vad ? cutVad(span.vad, fromOffset) : undefined;
+      if (cut === span.sampleCount && !vad) continue;
+      out.push({
+        sampleOffset: span.sampleOffset + cut,
+        sampleCount: span.sampleCount - cut,
+        streams: cut === span.sampleCount ? [] : span.streams.map((s) => ({ kind: s.kind, samples: s.samples.map((ch) => ch.subarray(cut)) })),
+        vad,
+      });
     }
     return out;
   }
@@ -85,7 +71,7 @@ function cutVad(vad: VadMessage, fromOffset: number): VadMessage | undefined {
   if (first === 0) return vad;
   return {
     ...vad,
-    sampleOffset: vad.sampleOffset + first * vad.hopSamples,
+    sampleOffset: Math.round(vad.sampleOffset + first * vad.hopSamples),
     probs: vad.probs.slice(first),
     transitions: vad.transitions.filter((t) => t.sampleOffset >= fromOffset),
   };

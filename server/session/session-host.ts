@@ -1,9 +1,9 @@
 /**
- * The contracts around a session: its timers, its settings, the model handle it steps, and what it asks of the
+ * The contracts around a session: its timers, its settings, the engine its stream runs on, and what it asks of the
  * registry that hosts it (admission, resume, release).
  */
+import type { Engine } from '../engine/engine.ts';
 import type { LivestemError } from '../errors.ts';
-import type { FrameModelStream } from '../inference/frame-model.ts';
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Logger } from '../log.ts';
 import type { LogThrottle } from '../log-throttle.ts';
@@ -23,11 +23,6 @@ export interface SessionSettings {
   maxFrameSamples: number;
 }
 
-export interface StreamModel {
-  manifest: ModelManifest;
-  createStream(): FrameModelStream;
-}
-
 /** What a session asks of its registry. */
 export interface SessionHost {
   readonly settings: SessionSettings;
@@ -36,8 +31,10 @@ export interface SessionHost {
   /** Lines a client can trigger at will (its own errors) go through this, keyed by remote host. */
   readonly logThrottle: LogThrottle;
   readonly timers: SessionTimers;
-  /** Resolves a model name (undefined = default). */
-  model(name: string | undefined): StreamModel | undefined;
+  /** Where session streams are processed (worker threads, or in-thread). */
+  readonly engine: Engine;
+  /** Resolves a model name (undefined = default) to the manifest of a model the engine serves. */
+  model(name: string | undefined): ModelManifest | undefined;
   /** Admission decision for a new session; undefined when admitted. */
   admissionError(): LivestemError | undefined;
   admitted(session: Session): void;

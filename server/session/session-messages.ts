@@ -1,5 +1,5 @@
 /**
- * Builds the session's descriptive server messages (ready / resumed / stats / done) from its processor's state.
+ * Builds the session's descriptive server messages (ready / resumed / stats / done) from its stream's state.
  * Pure functions of their arguments.
  */
 import {
@@ -10,7 +10,7 @@ import {
   type SessionLimits,
   type StatsMessage,
 } from '../../client-sdk/src/protocol/index.ts';
-import type { StreamProcessor } from './stream-processor.ts';
+import type { SessionStream } from './session-stream.ts';
 
 export interface SessionIdentity {
   id: string;
@@ -18,9 +18,9 @@ export interface SessionIdentity {
   streamId: string | undefined;
 }
 
-export function readyMessage(who: SessionIdentity, p: StreamProcessor, limits: SessionLimits): ReadyMessage {
+export function readyMessage(who: SessionIdentity, p: SessionStream, limits: SessionLimits): ReadyMessage {
   const m = p.manifest;
-  const latency = p.pipeline.latencySamples;
+  const latency = p.timing.latencySamples;
   return {
     type: 'ready',
     protocolVersion: PROTOCOL_VERSION,
@@ -29,21 +29,27 @@ export function readyMessage(who: SessionIdentity, p: StreamProcessor, limits: S
     ...(who.streamId !== undefined ? { streamId: who.streamId } : {}),
     model: { name: m.name, arch: m.arch, sampleRateHz: m.sampleRateHz, nFft: m.stft.nFft, hopSamples: m.stft.hopSamples },
     input: { sampleRateHz: p.audio.inputSampleRateHz, channels: p.audio.inputChannels, format: p.audio.inputFormat },
-    output: { sampleRateHz: p.audio.outputSampleRateHz, channels: p.audio.inputChannels, format: p.audio.outputFormat, ...p.outputConfig },
+    output: {
+      sampleRateHz: p.audio.outputSampleRateHz,
+      channels: p.audio.inputChannels,
+      format: p.audio.outputFormat,
+      ...p.outputConfig,
+      framing: p.audio.outputFraming,
+    },
     latency: { samples: latency, ms: (latency / p.audio.outputSampleRateHz) * 1000 },
-    vadHopSamples: p.pipeline.vadHopSamples,
+    vadHopSamples: p.timing.vadHopSamples,
     limits,
   };
 }
 
-export function resumedMessage(who: SessionIdentity, p: StreamProcessor, limits: SessionLimits, fromOffset: number): ResumedMessage {
+export function resumedMessage(who: SessionIdentity, p: SessionStream, limits: SessionLimits, fromOffset: number): ResumedMessage {
   const { type: _ready, ...fields } = readyMessage(who, p, limits);
-  return { ...fields, type: 'resumed', inputSamples: p.inputSamplesReceived, outputSampleOffset: fromOffset };
+  return { ...fields, type: 'resumed', inputSamples: p.ledger.inputSamplesReceived, outputSampleOffset: fromOffset };
 }
 
 export function statsMessage(
   who: SessionIdentity,
-  p: StreamProcessor,
+  p: SessionStream,
   extra: { id: string | number | null | undefined; state: string; sendBufferedBytes: number; uptimeMs: number },
 ): StatsMessage {
   return {
@@ -51,29 +57,31 @@ export function statsMessage(
     ...(extra.id !== undefined ? { id: extra.id } : {}),
     sessionId: who.id,
     state: extra.state,
-    inputSamples: p.inputSamplesReceived,
+    inputSamples: p.ledger.inputSamplesReceived,
     outputSamples: p.outputSamplesEmitted,
-    frames: p.pipeline.framesProcessed,
-    lateFrames: p.lateFrames,
-    bufferedInputMs: p.bufferedInputMs,
+    frames: p.ledger.progress.framesProcessed,
+    lateFrames: p.latency.lateFrames,
+    bufferedInputMs: p.ledger.bufferedInputMs,
     sendBufferedBytes: extra.sendBufferedBytes,
-    processingLatencyMs: p.latencyStats,
+    processingLatencyMs: p.latency.stats,
+    serverAddedLatencyMs: p.latency.serverAddedStats,
     uptimeMs: extra.uptimeMs,
-    ...p.adjustments,
+    ...p.ledger.adjustments,
   };
 }
 
-export function doneMessage(p: StreamProcessor | undefined, reason: 'end' | 'shutdown', durationMs: number): DoneMessage {
+export function doneMessage(p: SessionStream | undefined, reason: 'end' | 'shutdown', durationMs: number): DoneMessage {
+  const progress = p?.ledger.progress;
   return {
     type: 'done',
     reason,
-    inputSamples: p?.pipeline.inputSamples ?? 0,
-    outputSamples: p?.pipeline.outputSamples ?? 0,
-    frames: p?.pipeline.framesProcessed ?? 0,
-    lateFrames: p?.lateFrames ?? 0,
+    inputSamples: progress?.inputSamples ?? 0,
+    outputSamples: progress?.outputSamples ?? 0,
+    frames: progress?.framesProcessed ?? 0,
+    lateFrames: p?.latency.lateFrames ?? 0,
     durationMs,
-    inputClampedSamples: p?.adjustments.inputClampedSamples ?? 0,
-    inputDroppedSamples: p?.adjustments.inputDroppedSamples ?? 0,
-    inputIgnoredSamples: p?.adjustments.inputIgnoredSamples ?? 0,
+    inputClampedSamples: p?.ledger.adjustments.inputClampedSamples ?? 0,
+    inputDroppedSamples: p?.ledger.adjustments.inputDroppedSamples ?? 0,
+    inputIgnoredSamples: p?.ledger.adjustments.inputIgnoredSamples ?? 0,
   };
 }

@@ -3,23 +3,27 @@
  * resume (token compared in constant time), and drains everything on shutdown. It is the sessions' SessionHost.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Engine } from '../engine/engine.ts';
 import { LivestemError } from '../errors.ts';
+import type { ModelManifest } from '../inference/model-manifest.ts';
 import type { Logger } from '../log.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PROTOCOL_VERSION, type ResumeMessage } from '../../client-sdk/src/protocol/index.ts';
+import type { Admission } from './admission.ts';
 import type { Connection } from './connection.ts';
-import { Session, type SessionHost, type SessionSettings, type SessionTimers, type StreamModel } from './session.ts';
+import { Session, type SessionHost, type SessionSettings, type SessionTimers } from './session.ts';
 
 export interface RegistryOptions {
   settings: SessionSettings;
   maxSessions: number;
-  maxLoad: number;
   metrics: Metrics;
   log: Logger;
   timers: SessionTimers;
-  models: { get(name: string): StreamModel | undefined; defaultModel: string };
-  load: () => number;
+  engine: Engine;
+  models: { get(name: string): ModelManifest | undefined; defaultModel: string };
+  /** Whether one more session fits beside `activeSessions` (measured headroom, admission.ts). */
+  admission: Admission;
   logThrottle?: LogThrottle;
 }
 
@@ -34,6 +38,7 @@ export class SessionRegistry implements SessionHost {
   readonly log: Logger;
   readonly timers: SessionTimers;
   readonly logThrottle: LogThrottle;
+  readonly engine: Engine;
   private readonly admittedSessions = new Map<string, Session>();
   private readonly everySession = new Set<Session>();
   private draining = false;
@@ -44,6 +49,7 @@ export class SessionRegistry implements SessionHost {
     this.metrics = options.metrics;
     this.log = options.log;
     this.timers = options.timers;
+    this.engine = options.engine;
     this.logThrottle = options.logThrottle ?? new LogThrottle({ now: () => options.timers.now() });
   }
 
@@ -67,7 +73,7 @@ export class SessionRegistry implements SessionHost {
     return session;
   }
 
-  model(name: string | undefined): StreamModel | undefined {
+  model(name: string | undefined): ModelManifest | undefined {
     return this.options.models.get(name ?? this.options.models.defaultModel);
   }
 
@@ -77,12 +83,8 @@ export class SessionRegistry implements SessionHost {
     if (this.admittedSessions.size >= this.options.maxSessions) {
       return new LivestemError('LIVESTEM_ERR_OVERLOADED', `session limit ${this.options.maxSessions} reached`);
     }
-    // With nobody streaming there is nobody to degrade: the load reading is the tail of sessions already gone.
-    const load = this.options.load();
-    if (this.admittedSessions.size > 0 && load > this.options.maxLoad) {
-      return new LivestemError('LIVESTEM_ERR_OVERLOADED', `engine load ${load.toFixed(2)} above ${this.options.maxLoad}`);
-    }
-    return undefined;
+    const decision = this.options.admission(this.admittedSessions.size);
+    return decision.admit ? undefined : new LivestemError('LIVESTEM_ERR_OVERLOADED', decision.reason);
   }
 
   /** Whether a new session would be admitted now (for /readyz). */

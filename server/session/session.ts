@@ -1,8 +1,8 @@
 /**
  * One client session: runs the effects of the pure lifecycle table (session-state.ts), validates what the client
- * sends, and owns the stream's StreamProcessor (the audio engine). Control messages are handled on arrival — never
- * behind queued audio; `flush` and `end` enter the audio queue as markers so they apply exactly after the audio sent
- * before them.
+ * sends, feeds its stream to the engine (a worker thread, through the typed boundary of server/engine/) and hands
+ * what comes back to its transport. Control messages are handled on arrival — never behind queued audio; `flush`
+ * and `end` enter the engine's input queue as markers so they apply exactly after the audio sent before them.
  *
  * Bounds, all announced in `ready.limits`: messages per second per class (RATE_LIMITED); input — above half the input
  * buffer the socket is paused, a message arriving while it is full is INPUT_OVERRUN (a transport that cannot be
@@ -13,24 +13,26 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ERROR_CATALOG, LivestemError, toLivestemError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ServerMessage } from '../../client-sdk/src/protocol/index.ts';
-import { checkStartAudio, errorMessage, parseClientMessage, type ParsedClientMessage, type UncheckedStartMessage } from '../protocol/messages.ts';
-import { takeAudio } from './audio-intake.ts';
+import type { EngineEvent } from '../engine/engine-protocol.ts';
+import { applyEngineEvent } from './engine-events.ts';
+import { errorMessage, parseClientMessage, type ParsedClientMessage, type UncheckedStartMessage } from '../protocol/messages.ts';
+import { takeAudio, type AudioInput } from './audio-intake.ts';
 import { FlowControl } from './flow-control.ts';
 import { remoteHost, type Connection, type ConnectionHandler } from './connection.ts';
 import type { SessionHost } from './session-host.ts';
 import { doneMessage, readyMessage, resumedMessage, statsMessage } from './session-messages.ts';
 import type { MessageClass } from './message-rate.ts';
 import { isTerminal, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state.ts';
-import { StreamProcessor } from './stream-processor.ts';
+import { SessionStream } from './session-stream.ts';
 
-export type { SessionHost, SessionSettings, SessionTimers, StreamModel } from './session-host.ts';
+export type { SessionHost, SessionSettings, SessionTimers } from './session-host.ts';
 
 export class Session implements ConnectionHandler {
   readonly id = randomUUID();
   readonly resumeToken = randomBytes(24).toString('base64url');
   private state: SessionState = { kind: 'starting' };
   private connection: Connection | undefined;
-  private processor: StreamProcessor | undefined;
+  private stream: SessionStream | undefined;
   private streamId: string | undefined;
   private idleTimer: { cancel(): void } | undefined;
   private graceTimer: { cancel(): void } | undefined;
@@ -58,7 +60,7 @@ export class Session implements ConnectionHandler {
   }
 
   get bufferedInputSeconds(): number {
-    return (this.processor?.bufferedInputMs ?? 0) / 1000;
+    return (this.stream?.ledger.bufferedInputMs ?? 0) / 1000;
   }
 
   // ---- transport → session ----
@@ -68,7 +70,15 @@ export class Session implements ConnectionHandler {
   }
 
   onBinary(bytes: Uint8Array): void {
-    if (this.withinRate('audio')) this.guard(() => this.handleBinary(bytes));
+    if (this.withinRate('audio')) this.guard(() => this.handleAudio({ bytes }));
+  }
+
+  onMessage(message: ParsedClientMessage): void {
+    if (this.withinRate('control')) this.guard(() => this.handleMessage(message));
+  }
+
+  onAudio(samples: Float32Array[]): void {
+    if (this.withinRate('audio')) this.guard(() => this.handleAudio({ samples }));
   }
 
   /** Checked before any parsing, so a flood costs one bucket update per message until the session fails. */
@@ -99,6 +109,11 @@ export class Session implements ConnectionHandler {
       this.failWith(err);
       return;
     }
+    this.handleMessage(message);
+  }
+
+  private handleMessage(message: ParsedClientMessage): void {
+    if (isTerminal(this.state)) return;
     if (this.state.kind === 'starting') {
       if (message.type === 'start') this.start(message);
       else if (message.type === 'resume') this.host.resume(this, message);
@@ -114,30 +129,25 @@ export class Session implements ConnectionHandler {
     return this.state.kind === 'draining' && this.state.reason === 'shutdown';
   }
 
-  private handleBinary(bytes: Uint8Array): void {
+  private handleAudio(input: AudioInput): void {
     if (isTerminal(this.state)) return;
-    const p = this.processor;
+    const p = this.stream;
     const flushedForShutdown = this.flushedForShutdown;
     if ((this.state.kind !== 'streaming' && !flushedForShutdown) || !p) {
       this.failCode('LIVESTEM_ERR_BAD_MESSAGE', `audio ${this.state.kind === 'starting' ? 'before ready' : 'after end'}`);
       return;
     }
     this.dispatch({ type: 'client-message' });
-    const outcome = takeAudio(p, bytes, {
+    const outcome = takeAudio(p, input, {
       maxBufferedInputMs: this.host.settings.limits.maxBufferedInputMs,
       inputBackpressure: this.connection?.inputBackpressure !== false,
       flushedForShutdown,
       nowMs: this.host.timers.now(),
       metrics: this.host.metrics,
+      decodeInto: (channels, frames) => this.host.engine.inputBuffers(channels, frames),
     });
     if (outcome.kind === 'refused') this.failCode(outcome.code, outcome.message);
-    if (outcome.kind !== 'queued') return;
-    if (outcome.pauseInput) this.flow.pause('input');
-    if (outcome.dropped) {
-      // A client that cannot be slowed down (RTP) and an engine that fell behind: it caught up; say what was lost.
-      this.send({ type: 'input-dropped', reason: 'engine-behind', ...outcome.dropped, totalSamples: p.adjustments.inputDroppedSamples });
-      this.log.warn('input dropped: engine behind a client without backpressure', { samples: outcome.dropped.samples });
-    }
+    if (outcome.kind === 'queued' && outcome.pauseInput) this.flow.pause('input');
   }
 
   onTransportError(error: LivestemError): void {
@@ -163,7 +173,7 @@ export class Session implements ConnectionHandler {
 
   /** Resume: validates the offset, takes the connection (closing an old one) and replays retained output. */
   attach(connection: Connection, lastSampleOffset: number): LivestemError | undefined {
-    const p = this.processor;
+    const p = this.stream;
     if (!p || (this.state.kind !== 'detached' && this.state.kind !== 'streaming')) return new LivestemError('LIVESTEM_ERR_UNKNOWN_SESSION');
     const check = p.replay.check(lastSampleOffset);
     if (!check.ok) return new LivestemError('LIVESTEM_ERR_RESUME_GAP', check.detail);
@@ -199,9 +209,9 @@ export class Session implements ConnectionHandler {
     this.dispatch({ type: 'shutdown-deadline' });
   }
 
-  /** Resolves when background processing has stopped (the processor's loop has exited). */
+  /** Resolves when background processing has stopped (the engine stream is closed). */
   async settled(): Promise<void> {
-    await (this.stopping ?? this.processor?.stop());
+    await (this.stopping ?? this.stream?.stop());
   }
 
   // ---- lifecycle ----
@@ -218,7 +228,7 @@ export class Session implements ConnectionHandler {
     const { timers, settings } = this.host;
     switch (effect.type) {
       case 'send-ready':
-        this.send(readyMessage(this.identity(), this.processor!, settings.limits));
+        this.send(readyMessage(this.identity(), this.stream!, settings.limits));
         return;
       case 'send-resumed':
         this.sendResumed();
@@ -240,10 +250,10 @@ export class Session implements ConnectionHandler {
         this.graceTimer = undefined;
         return;
       case 'begin-drain':
-        this.processor?.pushMarker('end');
+        this.stream?.engine?.pushMarker('end', timers.now());
         return;
       case 'send-done':
-        this.send(doneMessage(this.processor, effect.reason, Math.round(timers.now() - this.createdAtMs)));
+        this.send(doneMessage(this.stream, effect.reason, Math.round(timers.now() - this.createdAtMs)));
         return;
       case 'send-error':
         this.host.metrics.sessionErrors.inc({ code: effect.code });
@@ -265,12 +275,13 @@ export class Session implements ConnectionHandler {
     this.idleTimer?.cancel();
     this.graceTimer?.cancel();
     this.flow.stop();
-    const p = this.processor;
+    const p = this.stream;
     if (p) {
-      // Kept and awaited by settled(); stop() cannot reject (the loop's own errors end in failWith).
+      // Kept and awaited by settled(); stop() cannot reject (engine errors arrive as `failed` events).
       this.stopping = p.stop();
       this.host.metrics.sessionsEnded.inc({ outcome });
-      this.log.info('session ended', { outcome, inputSamples: p.pipeline.inputSamples, outputSamples: p.pipeline.outputSamples, lateFrames: p.lateFrames });
+      const { inputSamples, outputSamples } = p.ledger.progress;
+      this.log.info('session ended', { outcome, inputSamples, outputSamples, lateFrames: p.latency.lateFrames });
     }
     this.host.released(this);
   }
@@ -305,56 +316,32 @@ export class Session implements ConnectionHandler {
   // ---- start / control ----
 
   private start(message: UncheckedStartMessage): void {
-    let audio;
+    let stream: SessionStream;
     try {
-      audio = checkStartAudio(message);
+      stream = SessionStream.forStart(message, this.host);
+      const refused = this.host.admissionError();
+      if (refused) throw refused;
     } catch (err) {
       this.reject(toLivestemError(err));
       return;
     }
-    const model = this.host.model(message.model);
-    if (!model) {
-      this.reject(new LivestemError('LIVESTEM_ERR_UNKNOWN_MODEL', `model "${message.model}" is not loaded`));
-      return;
-    }
-    const refused = this.host.admissionError();
-    if (refused) {
-      this.reject(refused);
-      return;
-    }
-    const { settings, metrics, timers } = this.host;
+    const { settings } = this.host;
     this.streamId = message.streamId;
-    this.processor = new StreamProcessor(
-      {
-        audio,
-        manifest: model.manifest,
-        model: model.createStream(),
-        retainOutputMs: settings.limits.resumeGraceMs > 0 ? settings.limits.resumeBufferMs : 0,
-        maxFrameSamples: settings.maxFrameSamples,
-        lateFrameMs: settings.lateFrameMs,
-        lowWaterInputMs: settings.limits.maxBufferedInputMs / 4,
-        metrics,
-        now: () => timers.now(),
-      },
-      {
-        canSend: () => this.connection !== undefined && this.state.kind !== 'detached',
-        sendFrame: (bytes) => this.connection?.sendBinary(bytes),
-        sendVad: (vad) => this.send(vad),
-        flushed: (sampleOffset) => this.send({ type: 'flushed', sampleOffset }),
-        drained: () => this.dispatch({ type: 'drained' }),
-        afterSend: () => this.checkSendBuffer(),
-        inputBelowLowWater: () => this.flow.unpause('input'),
-      },
-      (err) => this.failWith(err),
+    this.stream = stream;
+    const lowWaterInputMs = settings.limits.maxBufferedInputMs / 4;
+    stream.openEngine(this.host.engine, { maxFrameSamples: settings.maxFrameSamples, lowWaterInputMs }, (event) =>
+      this.guard(() => this.onEngineEvent(event)),
     );
+    // An engine that refuses the stream at once (in-thread) has already failed the session.
+    if (isTerminal(this.state)) return;
     this.host.admitted(this);
     this.log.info('session started', {
-      model: model.manifest.name,
+      model: stream.manifest.name,
       streamId: message.streamId,
-      inputRateHz: audio.inputSampleRateHz,
-      outputRateHz: audio.outputSampleRateHz,
-      channels: audio.inputChannels,
-      format: audio.inputFormat,
+      inputRateHz: stream.audio.inputSampleRateHz,
+      outputRateHz: stream.audio.outputSampleRateHz,
+      channels: stream.audio.inputChannels,
+      format: stream.audio.inputFormat,
       remote: this.connection?.remoteAddress,
     });
     this.dispatch({ type: 'start-accepted' });
@@ -366,7 +353,7 @@ export class Session implements ConnectionHandler {
   }
 
   private control(message: ParsedClientMessage): void {
-    const p = this.processor!;
+    const p = this.stream!;
     switch (message.type) {
       case 'ping':
         this.send({ type: 'pong', ...(message.id !== undefined ? { id: message.id } : {}), serverTimeMs: Date.now() });
@@ -390,7 +377,7 @@ export class Session implements ConnectionHandler {
       case 'end':
         if (this.flushedForShutdown) return; // the server's own flush already ends the session
         if (this.state.kind !== 'streaming') break;
-        if (message.type === 'flush') p.pushMarker('flush');
+        if (message.type === 'flush') p.engine?.pushMarker('flush', this.host.timers.now());
         else this.dispatch({ type: 'end-requested' });
         return;
       case 'start':
@@ -419,20 +406,36 @@ export class Session implements ConnectionHandler {
    */
   private send(message: ServerMessage): void {
     if (!this.connection) return;
-    this.connection.sendText(JSON.stringify(message));
+    this.connection.sendMessage(message);
     this.checkSendBuffer();
   }
 
   private sendResumed(): void {
-    const p = this.processor!;
+    const p = this.stream!;
     this.send(resumedMessage(this.identity(), p, this.host.settings.limits, this.resumeFrom));
-    for (const item of p.replay.replay(this.resumeFrom, () => p.nextSequence())) {
-      if (item instanceof Uint8Array) this.connection?.sendBinary(item);
-      else this.send(item);
-    }
+    // Output produced while detached went to the replay buffer only; live output follows it.
+    for (const span of p.replay.replay(this.resumeFrom)) this.connection?.sendOutput(span, p.wire);
+    this.checkSendBuffer();
     this.host.metrics.resumes.inc();
     this.log.info('session resumed', { fromSampleOffset: this.resumeFrom });
-    // Output produced while detached went to the replay buffer only; anything still queued now flows live.
-    p.kick();
+  }
+
+  // ---- engine → session ----
+
+  private onEngineEvent(event: EngineEvent): void {
+    const p = this.stream;
+    if (!p || isTerminal(this.state)) return;
+    applyEngineEvent(event, p, {
+      connection: this.state.kind === 'detached' ? undefined : this.connection,
+      metrics: this.host.metrics,
+      log: this.log,
+      now: () => this.host.timers.now(),
+      lowWaterInputMs: this.host.settings.limits.maxBufferedInputMs / 4,
+      send: (message) => this.send(message),
+      sent: () => this.checkSendBuffer(),
+      drained: () => this.dispatch({ type: 'drained' }),
+      fail: (code, message) => this.failCode(code, message),
+      inputLow: () => this.flow.unpause('input'),
+    });
   }
 }

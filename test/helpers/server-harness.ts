@@ -9,7 +9,16 @@ import type { Test } from 'tap';
 import WebSocket from 'ws';
 import { validateConfig, type ConfigInput } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
-import { decodeAudioFrame, encodePcm, type OutputKind, type SampleFormat } from '../../client-sdk/src/protocol/index.ts';
+import {
+  BUNDLE_VERSION,
+  decodeAudioFrame,
+  decodeOutputBundle,
+  encodePcm,
+  outputMessageVersion,
+  type OutputBundle,
+  type OutputKind,
+  type SampleFormat,
+} from '../../client-sdk/src/protocol/index.ts';
 import { startServer, type LivestemServer } from '../../server/server.ts';
 import { exportRandomModel } from '../../training/export/random-model.ts';
 import { mulberry32, noise, sine } from './signals.ts';
@@ -36,9 +45,11 @@ export interface TestServer {
 
 export async function startTestServer(modelsDir: string, overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
   const logs: string[] = [];
-  // maxLoad 1 disables load-based admission (tests run "as fast as allowed" streams that saturate a core on purpose);
-  // admission by session count is tested explicitly.
-  const config = validateConfig({ host: '127.0.0.1', port: 0, modelsDir, logLevel: 'info', maxLoad: 1, ...overrides });
+  // admission by session count only: tests run "as fast as allowed" streams that saturate a core on purpose, on a busy
+  // machine; admission by measured headroom is tested explicitly (session-unit, admission-policy).
+  // One engine worker: every integration test crosses the real worker boundary, at half the startup of the default
+  // (one per core) on a two-core machine; tests of the pool itself ask for more.
+  const config = validateConfig({ host: '127.0.0.1', port: 0, modelsDir, logLevel: 'info', admission: 'sessions', engineWorkers: 1, ...overrides });
   const server = await startServer(config, { log: createLogger({ level: config.logLevel, write: (l) => logs.push(l) }) });
   return { server, logs, url: server.streamUrl };
 }
@@ -123,6 +134,8 @@ export class StreamClient {
   readonly messages: ServerJson[] = [];
   readonly sequences: number[] = [];
   readonly frameHeaders: Array<{ kind: OutputKind; sampleOffset: number; sampleCount: number }> = [];
+  /** Decoded output bundles (`outputFraming: 'bundles'`), in arrival order. */
+  readonly bundles: OutputBundle[] = [];
   private readonly kinds = new Map<OutputKind, KindBuffer>();
   private waiters: Array<() => void> = [];
   closeCode: number | undefined;
@@ -148,17 +161,29 @@ export class StreamClient {
     this.ws.on('message', (data, isBinary) => {
       const bytes = data as Buffer;
       if (isBinary) {
-        const frame = decodeAudioFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-        this.sequences.push(frame.sequence);
-        this.frameHeaders.push({ kind: frame.kind, sampleOffset: frame.sampleOffset, sampleCount: frame.sampleCount });
-        let buffer = this.kinds.get(frame.kind);
-        if (!buffer) this.kinds.set(frame.kind, (buffer = new KindBuffer(frame.channels)));
-        buffer.write(frame.sampleOffset, frame.samples);
+        const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        if (outputMessageVersion(view) === BUNDLE_VERSION) {
+          const bundle = decodeOutputBundle(view);
+          this.sequences.push(bundle.sequence);
+          this.bundles.push(bundle);
+          for (const s of bundle.streams) this.write(s.kind, bundle.sampleOffset, s.samples);
+        } else {
+          const frame = decodeAudioFrame(view);
+          this.sequences.push(frame.sequence);
+          this.frameHeaders.push({ kind: frame.kind, sampleOffset: frame.sampleOffset, sampleCount: frame.sampleCount });
+          this.write(frame.kind, frame.sampleOffset, frame.samples);
+        }
       } else {
         this.messages.push(JSON.parse(bytes.toString('utf8')) as ServerJson);
       }
       this.notify();
     });
+  }
+
+  private write(kind: OutputKind, sampleOffset: number, samples: Float32Array[]): void {
+    let buffer = this.kinds.get(kind);
+    if (!buffer) this.kinds.set(kind, (buffer = new KindBuffer(samples.length)));
+    buffer.write(sampleOffset, samples);
   }
 
   private notify(): void {

@@ -77,6 +77,13 @@ export async function startFaultProxy(upstreamBaseUrl: string, faults: Fault[]):
         client.close(closeCodeToForward(pendingClose.code), pendingClose.reason);
       }
     };
+    // A timer can fire a millisecond before Date.now() reaches the release time; re-arm rather than strand the queue
+    // (with nothing else arriving, nobody would pump it again).
+    const pumpWhenReleased = (): void => {
+      const waitMs = heldUntilMs - Date.now();
+      if (waitMs > 0) setTimeout(pumpWhenReleased, waitMs);
+      else pump();
+    };
     const cut = (): void => {
       if (isCut) return;
       isCut = true;
@@ -114,7 +121,7 @@ export async function startFaultProxy(upstreamBaseUrl: string, faults: Fault[]):
           injected.delayed.push(header());
           heldUntilMs = Date.now() + fault.delayMs;
           queue.push({ data, isBinary });
-          setTimeout(pump, fault.delayMs);
+          setTimeout(pumpWhenReleased, fault.delayMs);
           return;
         }
       }

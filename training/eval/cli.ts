@@ -3,7 +3,7 @@
  *                 [--tracks N] [--seconds S] [--baselines-only]
  *
  * Per track of a MUSDB-layout split (HQ folders or .stem.mp4), runs the model through the server's own streaming
- * engine (server/pipeline/offline-separator.ts: causal, frame by frame, latency-compensated) and the baselines, then
+ * engine (server/engine/offline-separator.ts: causal, frame by frame, latency-compensated) and the baselines, then
  * scores everything with BSS-Eval v4, SI-SDR, MDX SDR, non-vocal leakage and VAD detection.
  * Writes <out>/<model>/scores.json, scores.md and sdr.png; --save-estimates writes DIR/<method>/<track>/
  * {vocals,accompaniment}.wav (float WAV, same length and rate as the mixture).

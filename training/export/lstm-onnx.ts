@@ -81,7 +81,11 @@ export function buildLstmStepGraph(p: ParamStore, cfg: LstmConfig): StepGraph {
   const fc3 = foldBatchNorm(p, 'bn3', p.read('fc3.W'), 2 * bins);
   const mask = g.reshape(g.op('Sigmoid', [g.dense(f2, fc3.weight, H, 2 * bins, fc3.bias)]), [0, 2, bins]);
   g.output('mask', mask, ['batch', 2, bins]);
-  const vad = g.op('Sigmoid', [g.dense(x, p.read('vad.W'), H, 1, p.read('vad.b'))]);
+  const V = cfg.vadHidden ?? 0;
+  const vadLogit = V > 0
+    ? g.dense(g.op('Relu', [g.dense(skip, p.read('vad.W1'), 2 * H, V, p.read('vad.b1'))]), p.read('vad.W2'), V, 1, p.read('vad.b2'))
+    : g.dense(x, p.read('vad.W'), H, 1, p.read('vad.b'));
+  const vad = g.op('Sigmoid', [vadLogit]);
   g.output('vad', vad, ['batch', 1]);
 
   return {

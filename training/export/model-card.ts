@@ -6,6 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelManifest } from '../../server/inference/model-manifest.ts';
 
+const EVAL_HEADING = '## Evaluation (streaming engine, synthetic test set)';
+const NOTES_HEADING = '## Where it stands';
+
 export interface ModelCardInput {
   manifest: ModelManifest;
   /** The eval's Markdown (scores.md), or undefined when the model has not been evaluated yet. */
@@ -31,7 +34,7 @@ export function modelCard({ manifest: m, evalMarkdown, notes }: ModelCardInput):
   const latencyMs = (1000 * m.latencySamples) / m.sampleRateHz;
   const arch =
     m.arch === 'lstm'
-      ? `causal Open-Unmix: STFT magnitude → crop to ${String(cfg['cropBins'])} bins (≈16 kHz) → per-bin standardisation → fc + BN + tanh → ${String(cfg['layers'])} unidirectional LSTM layers (H = ${String(cfg['hiddenSize'])}) → skip → fc + BN + relu → fc + BN → sigmoid mask over all ${m.bins} bins; VAD = sigmoid(linear(LSTM output)) per frame`
+      ? `causal Open-Unmix: STFT magnitude → crop to ${String(cfg['cropBins'])} bins (≈16 kHz) → per-bin standardisation → fc + BN + tanh → ${String(cfg['layers'])} unidirectional LSTM layers (H = ${String(cfg['hiddenSize'])}) → skip → fc + BN + relu → fc + BN → sigmoid mask over all ${m.bins} bins; VAD = ${Number(cfg['vadHidden'] ?? 0) > 0 ? `sigmoid(linear(relu(linear([fc1 output, LSTM output]) → ${String(cfg['vadHidden'])})))` : 'sigmoid(linear(LSTM output))'} per frame`
       : `short-context U-Net over the last ${String(cfg['contextFrames'])} frames of log(1 + |X|) (${String(cfg['cropBins'])} bins): depthwise-separable encoder (${String((cfg['encoderChannels'] as number[] | undefined)?.join('/'))} channels), ASPP bottleneck (dilations ${String((cfg['asppDilations'] as number[] | undefined)?.join('/'))}), light decoder for the newest frame, sigmoid mask; VAD = F×c filter over the last decoder map`;
   const lines = [
     `# ${m.name}`,
@@ -60,15 +63,31 @@ export function modelCard({ manifest: m, evalMarkdown, notes }: ModelCardInput):
     '',
     `Backend: ${String(t['backend'] ?? 'tfjs wasm (one core)')}. Resume with \`npm run train -- --resume --out runs/<name>\` after copying \`checkpoint/\` to \`runs/<name>/checkpoint/\`.`,
     '',
-    '## Evaluation (streaming engine, synthetic test set)',
+    EVAL_HEADING,
     '',
     evalSummary(evalMarkdown) ?? '_Not evaluated yet: run `npm run eval -- --model ' + m.name + '`._',
     '',
   ];
-  if (notes !== undefined) lines.push('## Where it stands', '', notes.trim(), '');
+  if (notes !== undefined) lines.push(NOTES_HEADING, '', notes.trim(), '');
   return lines.join('\n');
 }
 
 export async function writeModelCard(dir: string, input: ModelCardInput): Promise<void> {
   await writeFile(join(dir, 'README.md'), modelCard(input));
+}
+
+/**
+ * The hand-written parts of an existing card (the eval summary and the notes), so a re-export that rewrites the
+ * generated parts keeps them: modelCard({ manifest, ...cardSections(card) }) reproduces `card` for the same manifest.
+ */
+export function cardSections(markdown: string): Omit<ModelCardInput, 'manifest'> {
+  const out: Omit<ModelCardInput, 'manifest'> = {};
+  const evalStart = markdown.indexOf(`${EVAL_HEADING}\n`);
+  const notesStart = markdown.indexOf(`${NOTES_HEADING}\n`);
+  if (evalStart >= 0) {
+    const body = markdown.slice(evalStart + EVAL_HEADING.length, notesStart > evalStart ? notesStart : undefined).trim();
+    if (body !== '' && !body.startsWith('_Not evaluated yet')) out.evalMarkdown = body;
+  }
+  if (notesStart >= 0) out.notes = markdown.slice(notesStart + NOTES_HEADING.length).trim();
+  return out;
 }

@@ -6,4 +6,6 @@ export type StateSpecOut = StateSpec;
 export interface StepGraph {
   bytes: Uint8Array;
   io: ModelManifest['io'];
+  /** The manifest's maxBatchPerRun, for graphs whose per-call batch should be capped. */
+  maxBatchPerRun?: number;
 }

@@ -119,6 +119,7 @@ export async function exportModel(spec: ModelExport, outDir: string): Promise<Mo
     latencySamples: stftLatencySamples(cfg.stft),
     vadThreshold: spec.vadThreshold ?? 0.5,
     io: graph.io,
+    ...(graph.maxBatchPerRun !== undefined ? { maxBatchPerRun: graph.maxBatchPerRun } : {}),
     parameters: model.params.trainableCount(),
     macsPerFrame: model.macsPerFrame(),
     training: { config: cfg, ...spec.training },

@@ -25,6 +25,11 @@ export interface LstmConfig extends CommonConfig {
   arch: 'lstm';
   hiddenSize: number;
   layers: number;
+  /**
+   * VAD head: absent or 0 = linear on the LSTM output (the first models); V > 0 = a V-unit relu layer on the skip
+   * features [fc1 output, LSTM output], so the flag also sees the current frame, not only the recurrent memory.
+   */
+  vadHidden?: number;
 }
 
 export interface UnetConfig extends CommonConfig {

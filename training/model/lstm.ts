@@ -5,7 +5,7 @@
  *   → fc1 (2·crop → H, no bias) + BN + tanh                                         = e  [B·T, H]
  *   → L unidirectional LSTM layers (time-major, one fused matMul per step)          = r  [B·T, H]
  *   → concat(e, r) → fc2 (2H → H) + BN + relu → fc3 (H → 2·bins) + BN → sigmoid     = vocals mask
- *   → vad = sigmoid(r·wVad + bVad) per frame.
+ *   → vad = sigmoid(r·wVad + bVad) per frame, or with cfg.vadHidden = V: sigmoid(relu([e, r]·W1 + b1)·W2 + b2).
  * Accompaniment uses 1 − mask, so the two estimates always sum to the mixture.
  *
  * LSTM weights follow tfjs's layout: kernel [in, 4H], recurrent [H, 4H], bias [4H], gate blocks i, f, c, o, with
@@ -52,8 +52,16 @@ export function createLstmParams(cfg: LstmConfig, seed: number): ParamStore {
   addBatchNorm(p, 'bn2', H);
   p.add('fc3.W', glorot(rng, H, outSize), [H, outSize]);
   addBatchNorm(p, 'bn3', outSize);
-  p.add('vad.W', glorot(rng, H, 1), [H, 1]);
-  p.add('vad.b', filled(1, 0), [1]);
+  const V = cfg.vadHidden ?? 0;
+  if (V > 0) {
+    p.add('vad.W1', glorot(rng, 2 * H, V), [2 * H, V]);
+    p.add('vad.b1', filled(V, 0), [V]);
+    p.add('vad.W2', glorot(rng, V, 1), [V, 1]);
+    p.add('vad.b2', filled(1, 0), [1]);
+  } else {
+    p.add('vad.W', glorot(rng, H, 1), [H, 1]);
+    p.add('vad.b', filled(1, 0), [1]);
+  }
   return p;
 }
 
@@ -130,12 +138,23 @@ export function lstmForward(
   const f2 = tf.relu(batchNorm(p, 'bn2', tf.matMul(skip, p.get('fc2.W')), train, stats));
   const f3 = batchNorm(p, 'bn3', tf.matMul(f2, p.get('fc3.W')), train, stats);
   const mask = tf.reshape(tf.sigmoid(f3), [B, T, 2, cfg.bins]) as tf.Tensor4D;
-  const vadLogit = tf.reshape(tf.add(tf.matMul(r, p.get('vad.W')), p.get('vad.b')), [B, T]) as tf.Tensor2D;
+  const vadLogit = tf.reshape(vadHead(p, cfg, skip, r), [B, T]) as tf.Tensor2D;
   return { mask, vadLogit, state: finalState };
+}
+
+/** VAD logits [B·T, 1] from the skip features [e, r] (MLP head) or the LSTM output r (linear head). */
+function vadHead(p: ParamStore, cfg: LstmConfig, skip: tf.Tensor2D, r: tf.Tensor2D): tf.Tensor2D {
+  if ((cfg.vadHidden ?? 0) > 0) {
+    const hidden = tf.relu(tf.add(tf.matMul(skip, p.get('vad.W1')), p.get('vad.b1'))) as tf.Tensor2D;
+    return tf.add(tf.matMul(hidden, p.get('vad.W2')), p.get('vad.b2'));
+  }
+  return tf.add(tf.matMul(r, p.get('vad.W')), p.get('vad.b'));
 }
 
 /** Multiply–accumulates per frame at inference (BN folded), for the manifest. */
 export function lstmMacsPerFrame(cfg: LstmConfig): number {
   const H = cfg.hiddenSize;
-  return 2 * cfg.cropBins * H + cfg.layers * 4 * H * (H + H) + 2 * H * H + H * 2 * cfg.bins + H;
+  const V = cfg.vadHidden ?? 0;
+  const vad = V > 0 ? 2 * H * V + V : H;
+  return 2 * cfg.cropBins * H + cfg.layers * 4 * H * (H + H) + 2 * H * H + H * 2 * cfg.bins + vad;
 }

@@ -62,6 +62,27 @@ export class ParamStore {
     }
   }
 
+  /**
+   * Warm start: loads every parameter `values` has with this model's shape and leaves the rest at their
+   * initialisation (e.g. a new head). Returns which were loaded and which stayed fresh.
+   */
+  loadMatching(values: Record<string, NamedArray>): { loaded: string[]; fresh: string[] } {
+    const loaded: string[] = [];
+    const fresh: string[] = [];
+    for (const map of [this.trainable, this.buffers]) {
+      for (const [name, v] of map) {
+        const src = values[name];
+        if (src !== undefined && src.shape.join('x') === v.shape.join('x')) {
+          v.assign(tf.tensor(src.data, src.shape));
+          loaded.push(name);
+        } else {
+          fresh.push(name);
+        }
+      }
+    }
+    return { loaded, fresh };
+  }
+
   dispose(): void {
     for (const map of [this.trainable, this.buffers]) for (const v of map.values()) v.dispose();
     this.trainable.clear();

@@ -1,7 +1,8 @@
 /**
- * The short-context U-Net (seeds 003 + 004), written ONCE against a tiny tensor-ops interface that has two
- * implementations: tfjs (training, parity reference) and the ONNX graph builder (export). Same code path, same
- * operator sequence, so the exported step graph cannot drift from what was trained.
+ * The short-context U-Net (seeds 003 + 004), written against a tiny tensor-ops interface implemented with tfjs
+ * (training/model/unet.ts: training and the parity reference). The ONNX export (training/export/unet-onnx.ts) is the
+ * same function built from ONNX Runtime's convolution kernels instead of these per-tap ops; test/model-unet.test.ts
+ * holds it to this code (max |ORT − tfjs| ≤ 1e-5), frame by frame.
  *
  * Input: a window of the last C frames of log(1 + |X|), cropped to F bins, [N, C, F, 2] (N = batch).
  *   standardise per (bin, channel)

@@ -69,6 +69,8 @@ export class Adam {
 
   setState(state: AdamState): void {
     this.step = state.step;
+    // A weights-only checkpoint (e.g. a re-exported model) has no moments: the optimizer starts fresh.
+    if (Object.keys(state.m).length === 0 && Object.keys(state.v).length === 0) return;
     for (const [which, map] of [[state.m, this.m], [state.v, this.v]] as const) {
       for (const [name, t] of map) {
         const src = which[name];

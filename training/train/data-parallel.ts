@@ -47,7 +47,7 @@ function spawnReplica(init: ReplicaInit): Promise<Replica> {
 }
 
 function flattenWeights(trainer: Trainer): Float32Array {
-  const params = [...trainer.model.params.trainable.values()];
+  const params = trainer.gradientNames().map((n) => trainer.model.params.trainable.get(n)!);
   const out = new Float32Array(params.reduce((a, v) => a + v.size, 0));
   let offset = 0;
   for (const v of params) {
@@ -91,7 +91,7 @@ export class DataParallelTrainer {
     const local = this.trainer.computeGradients(sliceBatch(d, bounds[0]![0], bounds[0]![1]));
     const replies = await Promise.all(remote);
 
-    const names = [...this.trainer.model.params.trainable.keys()];
+    const names = this.trainer.gradientNames();
     const localFlat = new Float32Array(weights.length);
     let offset = 0;
     for (const name of names) {

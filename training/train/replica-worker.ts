@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   await initBackend(BACKENDS[init.backend] ?? 'wasm');
   const model = createModel(init.cfg, init.seed);
   const trainer = new Trainer(model, init.trainer);
-  const params = [...model.params.trainable.values()];
+  const names = trainer.gradientNames();
+  const params = names.map((n) => model.params.trainable.get(n)!);
   const reply = (msg: FromReplica, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
   port.on('message', (msg: ToReplica) => {
     try {
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
       const { grads, losses, stats } = trainer.computeGradients(msg.data);
       const flat = new Float32Array(offset);
       offset = 0;
-      for (const [name, v] of model.params.trainable) {
+      for (const name of names) {
+        const v = model.params.trainable.get(name)!;
         const g = grads.get(name);
         // A parameter outside the loss's graph has a zero gradient, as tf.variableGrads would report by omission.
         if (g !== undefined) flat.set(g.dataSync(), offset);

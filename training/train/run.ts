@@ -60,6 +60,12 @@ export interface TrainOptions {
   replicas?: number;
   /** Class-balanced VAD loss. */
   vadBalanced?: boolean;
+  /** LSTM VAD head width (0 = linear head on the LSTM output). */
+  vadHidden?: number;
+  /** Warm start (new runs only): load every parameter of this checkpoint directory that the new model shares. */
+  initFrom?: string;
+  /** Train only parameters with these name prefixes (e.g. ['vad.']). */
+  trainOnly?: string[];
 }
 
 export interface RunResult {
@@ -77,7 +83,9 @@ export function modelConfigOf(o: TrainOptions): ModelConfig {
     bins: o.nFft / 2 + 1,
     cropBins: binsBelow(o.cropHz, 44100, o.nFft),
   };
-  if (o.arch === 'lstm') return { ...common, arch: 'lstm', hiddenSize: o.hiddenSize, layers: o.layers };
+  if (o.arch === 'lstm') {
+    return { ...common, arch: 'lstm', hiddenSize: o.hiddenSize, layers: o.layers, ...((o.vadHidden ?? 0) > 0 ? { vadHidden: o.vadHidden } : {}) };
+  }
   // One 2× pooling of frequency per encoder level: the crop must divide by 2^levels.
   const pools = 2 ** o.unetChannels.length;
   const cropBins = pools * Math.floor(common.cropBins / pools);
@@ -135,11 +143,21 @@ export async function runTraining(opts: TrainOptions, log: (line: string) => voi
     if (typeof progress.bestValidLoss !== 'number') progress.bestValidLoss = Infinity;
     samplerState = ckpt.header.samplerState;
     log(`resumed ${ckptDir} at step ${progress.step} (epoch ${progress.epoch}, lr ${progress.lr})`);
+  } else if (opts.initFrom !== undefined) {
+    progress = freshProgress(opts.lr);
+    const source = await loadCheckpoint(opts.initFrom);
+    const { loaded, fresh } = model.params.loadMatching(source.params);
+    log(`warm start from ${opts.initFrom} (step ${source.header.progress.step}): ${loaded.length} parameters loaded, fresh: ${fresh.join(', ') || 'none'}`);
+    // The input standardisation comes with the loaded weights; recompute it only if it was not there.
+    if (fresh.includes('inputMean') || fresh.includes('inputScale')) await setInputStatistics(model, opts, log);
   } else {
     progress = freshProgress(opts.lr);
     await setInputStatistics(model, opts, log);
   }
-  const trainer = new Trainer(model, { loss: opts.loss, vadWeight: opts.vadWeight, vadBalanced: opts.vadBalanced === true, lr: progress.lr, clipNorm: opts.clipNorm });
+  const trainer = new Trainer(model, {
+    loss: opts.loss, vadWeight: opts.vadWeight, vadBalanced: opts.vadBalanced === true, lr: progress.lr, clipNorm: opts.clipNorm,
+    ...(opts.trainOnly !== undefined && opts.trainOnly.length > 0 ? { trainOnly: opts.trainOnly } : {}),
+  });
   if (ckpt !== undefined) trainer.optimizer.setState(ckpt.adam);
   const parallel = await DataParallelTrainer.start(trainer, opts.replicas ?? 1, opts.seed);
   if (parallel.replicaCount > 1) log(`data-parallel over ${parallel.replicaCount} replicas (this thread + ${parallel.replicaCount - 1} workers)`);

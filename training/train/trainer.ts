@@ -25,6 +25,8 @@ export interface TrainerOptions {
   lr: number;
   clipNorm: number;
   bnMomentum?: number;
+  /** Train only parameters whose names start with one of these (e.g. ['vad.'] for the VAD head); default all. */
+  trainOnly?: string[];
 }
 
 function targetsOf(d: BatchData): { targets: SeparationTargets; labels: tf.Tensor2D } {
@@ -89,7 +91,7 @@ export class Trainer {
     const stats: BatchStats[] = [];
     let sepT: tf.Scalar | undefined;
     let vadT: tf.Scalar | undefined;
-    const vars = [...this.model.params.trainable.values()];
+    const vars = this.gradientNames().map((n) => this.model.params.trainable.get(n)!);
     const { value, grads } = tf.variableGrads(() => {
       const l = this.losses(d, true, stats);
       sepT = tf.keep(l.sep);
@@ -104,6 +106,13 @@ export class Trainer {
     const losses = { total: value.dataSync()[0]!, sep: sepT!.dataSync()[0]!, vad: vadT!.dataSync()[0]! };
     tf.dispose([value, sepT!, vadT!]);
     return { grads: named, losses, stats };
+  }
+
+  /** Names of the parameters this trainer updates (all trainable ones unless `trainOnly` narrows them). */
+  gradientNames(): string[] {
+    const prefixes = this.options.trainOnly;
+    const names = [...this.model.params.trainable.keys()];
+    return prefixes === undefined || prefixes.length === 0 ? names : names.filter((n) => prefixes.some((p) => n.startsWith(p)));
   }
 
   /** Clipped Adam update from (averaged) gradients, then the BN running statistics; disposes both. */

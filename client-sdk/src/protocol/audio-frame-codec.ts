@@ -21,10 +21,11 @@ import { bytesPerSample, decodePcm, encodePcm, PcmDecodeError } from './pcm-code
 export const FRAME_VERSION = 1;
 export const FRAME_HEADER_BYTES = 24;
 
-const KIND_CODES: Record<OutputKind, number> = { vocals: 1, accompaniment: 2, karaoke: 3 };
-const KINDS_BY_CODE: readonly (OutputKind | undefined)[] = [undefined, 'vocals', 'accompaniment', 'karaoke'];
-const FORMAT_CODES: Record<SampleFormat, number> = { s16le: 1, f32le: 2 };
-const FORMATS_BY_CODE: readonly (SampleFormat | undefined)[] = [undefined, 's16le', 'f32le'];
+/** Wire codes of output kinds and sample formats, shared with the bundle codec (output-bundle-codec.ts). */
+export const KIND_CODES: Readonly<Record<OutputKind, number>> = { vocals: 1, accompaniment: 2, karaoke: 3 };
+export const KINDS_BY_CODE: readonly (OutputKind | undefined)[] = [undefined, 'vocals', 'accompaniment', 'karaoke'];
+export const FORMAT_CODES: Readonly<Record<SampleFormat, number>> = { s16le: 1, f32le: 2 };
+export const FORMATS_BY_CODE: readonly (SampleFormat | undefined)[] = [undefined, 's16le', 'f32le'];
 
 export interface AudioFrameHeader {
   kind: OutputKind;

@@ -3,7 +3,7 @@
  * schemas (server/protocol/messages.ts) and checks at compile time that those schemas infer exactly these types, so
  * what a client is typed to send is what the server accepts.
  */
-import type { OutputKind, SampleFormat } from './constants.ts';
+import type { OutputFraming, OutputKind, SampleFormat } from './constants.ts';
 
 /** Echoed verbatim in the answer: any finite number (`performance.now()` is common), a short string, or null. */
 export type RequestId = string | number | null;
@@ -25,6 +25,8 @@ export interface StartMessage {
   outputFormat?: SampleFormat;
   /** Default true. */
   vad?: boolean;
+  /** Default 'frames' (docs/protocol.md §4 "Output bundles"). */
+  outputFraming?: OutputFraming;
   /** Opaque client label, echoed in `ready`. */
   streamId?: string;
 }

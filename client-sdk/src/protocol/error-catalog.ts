@@ -139,6 +139,12 @@ export const ERROR_CATALOG = {
     httpStatus: 500,
     retryable: true,
   },
+  LIVESTEM_ERR_ENGINE_CRASHED: {
+    message: 'the engine thread serving this session crashed (other sessions are unaffected); start a new session',
+    closeCode: 1011,
+    httpStatus: 500,
+    retryable: true,
+  },
   LIVESTEM_ERR_INTERNAL: {
     message: 'internal server error',
     closeCode: 1011,

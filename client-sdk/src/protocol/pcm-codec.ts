@@ -25,12 +25,8 @@ export class PcmDecodeError extends Error {
   }
 }
 
-/**
- * Decodes interleaved PCM into planar channels. Throws PcmDecodeError('misaligned') when the byte length is not a
- * whole number of sample frames and PcmDecodeError('non-finite') on any NaN/±Infinity (f32le), before returning
- * anything: a rejected frame leaves no partial audio behind.
- */
-export function decodePcm(bytes: Uint8Array, format: SampleFormat, channels: number): Float32Array[] {
+/** Sample frames (samples per channel) in `bytes`; PcmDecodeError('misaligned') when not a whole number. */
+export function pcmFrames(bytes: Uint8Array, format: SampleFormat, channels: number): number {
   const frameBytes = bytesPerSample(format) * channels;
   if (bytes.byteLength % frameBytes !== 0) {
     throw new PcmDecodeError(
@@ -38,8 +34,21 @@ export function decodePcm(bytes: Uint8Array, format: SampleFormat, channels: num
       `${bytes.byteLength} bytes is not a multiple of ${frameBytes} (${bytesPerSample(format)}-byte ${format} × ${channels} channels)`,
     );
   }
-  const frames = bytes.byteLength / frameBytes;
-  const out = Array.from({ length: channels }, () => new Float32Array(frames));
+  return bytes.byteLength / frameBytes;
+}
+
+/**
+ * Decodes interleaved PCM into planar channels: new arrays, or `into` (one array per channel, each exactly
+ * `pcmFrames` long: a caller that reuses buffers). Throws PcmDecodeError('misaligned') when the byte length is not a
+ * whole number of sample frames and PcmDecodeError('non-finite') on any NaN/±Infinity (f32le); a rejected frame's
+ * samples must not be used (new arrays are never returned, `into` may hold part of it).
+ */
+export function decodePcm(bytes: Uint8Array, format: SampleFormat, channels: number, into?: Float32Array[]): Float32Array[] {
+  const frames = pcmFrames(bytes, format, channels);
+  if (into !== undefined && (into.length !== channels || into.some((ch) => ch.length !== frames))) {
+    throw new RangeError(`decodePcm: need ${channels} arrays of ${frames} samples`);
+  }
+  const out = into ?? Array.from({ length: channels }, () => new Float32Array(frames));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (format === 's16le') {
     for (let i = 0, p = 0; i < frames; i++) {

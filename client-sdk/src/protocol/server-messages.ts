@@ -3,7 +3,7 @@
  * and load tester read them, so both sides compile against one declaration. A server only ever adds optional fields
  * within a protocol version; readers must ignore fields they do not know.
  */
-import type { OutputKind, SampleFormat } from './constants.ts';
+import type { OutputFraming, OutputKind, SampleFormat } from './constants.ts';
 import type { RequestId } from './client-messages.ts';
 import type { ErrorCode } from './error-catalog.ts';
 
@@ -46,7 +46,7 @@ export interface ReadyMessage {
   streamId?: string;
   model: ModelInfo;
   input: { sampleRateHz: number; channels: number; format: SampleFormat };
-  output: { sampleRateHz: number; channels: number; format: SampleFormat; outputs: OutputKind[]; vocalGain: number };
+  output: { sampleRateHz: number; channels: number; format: SampleFormat; outputs: OutputKind[]; vocalGain: number; framing: OutputFraming };
   /** Output sample t aligns with input time t; it is sent once input up to t + latency has arrived. */
   latency: { samples: number; ms: number };
   /** VAD hop in output-rate samples (fractional when the output rate differs from the model rate). */
@@ -101,6 +101,8 @@ export interface StatsMessage extends InputAdjustments {
   bufferedInputMs: number;
   sendBufferedBytes: number;
   processingLatencyMs: { last: number; mean: number; max: number };
+  /** Per hop, from the arrival of the input message that completed it to the write of its output (0 before the first). */
+  serverAddedLatencyMs: { p50: number; p99: number; max: number };
   uptimeMs: number;
 }
 

@@ -35,6 +35,14 @@ export interface RtcTransportStats {
   droppedFrames: number;
   /** Output waiting in the server's pacer right now, ms. */
   pacerQueuedMs: number;
+  /** Output slots (per slot, not per track) sent so far: the denominator for `lateFrames`. */
+  outputSlots: number;
+  /** Output slots whose frame was not complete at slot time: it left late (a few ms) or silence went instead. */
+  lateFrames: number;
+  /** Of `droppedFrames`: dropped at once because more than one frame stood queued (a burst after a stall), all tracks. */
+  trimmedFrames: number;
+  /** How long output frames waited in the pacer between becoming complete and leaving, ms (mean, max since start). */
+  pacerWaitMs: { mean: number; max: number };
 }
 
 /** `ready` as sent on the DataChannel (input/output 48 kHz stereo f32le), plus which mid carries which output. */

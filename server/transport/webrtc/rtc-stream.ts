@@ -1,7 +1,8 @@
 /**
- * One WebRTC client as a session `Connection`: the session engine is the very one WebSocket clients get, fed with
- * the decoded Opus input as f32le PCM and answering with the usual protocol messages, which this adapter turns into
- * RTP (output frames → paced Opus) and DataChannel events (ready, vad, stats, done, error).
+ * One WebRTC client as a session `Connection`: the session is the very one WebSocket clients get, driven through its
+ * typed entry points — its `start`, the stats timer and DataChannel requests as typed messages, the decoded Opus
+ * input as planar samples — and answering with typed messages and planar output, which this adapter turns into RTP
+ * (output → paced Opus) and DataChannel events (ready, vad, stats, done, error). No WebSocket wire format is involved.
  *
  * Lifetime: ends when the session closes it (done/error), on DELETE, when the peer's ICE fails, when no input RTP
  * arrives for `stallTimeoutMs`, or when media never starts within `mediaStartTimeoutMs`. Every end path frees the
@@ -9,10 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RTCDataChannel, RtpPacket } from 'werift';
-import { LivestemError, isErrorCode } from '../../errors.ts';
+import { LivestemError, toLivestemError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { decodeAudioFrame, encodePcm, type OutputKind, type ReadyMessage, type RtcTransportStats, type ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
-import type { Connection, ConnectionHandler } from '../../session/connection.ts';
+import type { OutputKind, ReadyMessage, RtcTransportStats, ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
+import { validateClientMessage, type ParsedClientMessage } from '../../protocol/messages.ts';
+import type { Connection, ConnectionHandler, DeliveredOutput } from '../../session/connection.ts';
 import { OPUS_RATE_HZ, type IngestStats, type OpusIngest } from './opus-ingest.ts';
 import type { AnsweredPeer } from './rtc-peer.ts';
 import { RtpPacer } from './rtp-pacer.ts';
@@ -51,7 +53,7 @@ export class RtcStream implements Connection {
   #watchdog: NodeJS.Timeout | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #countedIngest: IngestStats | undefined;
-  #countedPacer = { sentPackets: 0, underrunFrames: 0, droppedFrames: 0 };
+  #countedPacer = { sentPackets: 0, underrunFrames: 0, droppedFrames: 0, lateSlots: 0, trimmedFrames: 0 };
   #ended: Promise<PeerEndReason>;
   #resolveEnded!: (reason: PeerEndReason) => void;
 
@@ -80,14 +82,21 @@ export class RtcStream implements Connection {
     this.#handler = handler;
   }
 
-  /** Sends the bound session its `start` and resolves with `ready` (or rejects with the session's error). */
+  /**
+   * Sends the bound session its `start` (the offer's choices, validated like a WebSocket client's, at Opus's 48 kHz
+   * stereo) and resolves with `ready` (or rejects with the session's error).
+   */
   start(start: Record<string, unknown>): Promise<ReadyMessage> {
     const handler = this.#handler;
     if (handler === undefined) return Promise.reject(new LivestemError('LIVESTEM_ERR_INTERNAL', 'no session bound to this WebRTC stream'));
     const ready = new Promise<ReadyMessage>((resolve, reject) => {
       this.#readyWaiter = { resolve, reject };
     });
-    handler.onText(JSON.stringify({ ...start, type: 'start', sampleRateHz: OPUS_RATE_HZ, channels: 2, format: 'f32le', outputFormat: 'f32le' }));
+    try {
+      handler.onMessage(validateClientMessage({ ...start, type: 'start', sampleRateHz: OPUS_RATE_HZ, channels: 2, format: 'f32le', outputFormat: 'f32le' }));
+    } catch (err) {
+      handler.onTransportError(toLivestemError(err));
+    }
     return ready;
   }
 
@@ -111,7 +120,7 @@ export class RtcStream implements Connection {
       if (state === 'failed' || state === 'closed') this.end('ice-failed');
     });
     this.#watchdog = setInterval(() => this.#checkMedia(), WATCHDOG_MS);
-    this.#statsTimer = setInterval(() => this.#handler?.onText('{"type":"stats"}'), this.#opts.statsIntervalMs);
+    this.#statsTimer = setInterval(() => this.#handler?.onMessage({ type: 'stats' }), this.#opts.statsIntervalMs);
   }
 
   /** Ends from our side (DELETE, stall, ICE failure, shutdown): the session drops its tail and is released. */
@@ -121,7 +130,7 @@ export class RtcStream implements Connection {
     this.#handler = undefined;
     if (handler !== undefined) {
       // `end` then loss of transport = client finished: the session is released now, not kept for a resume.
-      if (this.#ready !== undefined) handler.onText('{"type":"end"}');
+      if (this.#ready !== undefined) handler.onMessage({ type: 'end' });
       handler.onClose();
     }
     this.#teardown(reason);
@@ -129,8 +138,7 @@ export class RtcStream implements Connection {
 
   // ---- Connection (session → client) ----
 
-  sendText(text: string): void {
-    const msg = JSON.parse(text) as ServerMessage;
+  sendMessage(msg: ServerMessage): void {
     if (msg.type === 'ready') {
       this.#ready = msg;
       this.#readyWaiter?.resolve(msg);
@@ -138,7 +146,7 @@ export class RtcStream implements Connection {
       return;
     }
     if (msg.type === 'error' && this.#readyWaiter !== undefined) {
-      this.#readyWaiter.reject(new LivestemError(isErrorCode(msg.code) ? msg.code : 'LIVESTEM_ERR_INTERNAL', msg.message));
+      this.#readyWaiter.reject(new LivestemError(msg.code, msg.message));
       this.#readyWaiter = undefined;
       return;
     }
@@ -149,9 +157,10 @@ export class RtcStream implements Connection {
     this.#sendEvent(msg);
   }
 
-  sendBinary(bytes: Uint8Array): void {
-    const frame = decodeAudioFrame(bytes);
-    this.#pacer?.push(frame.kind, frame.samples);
+  /** Each kind to its own paced Opus track; the VAD as a DataChannel event (WebRTC has one framing only). */
+  sendOutput(output: DeliveredOutput): void {
+    for (const s of output.streams) this.#pacer?.push(s.kind, s.samples);
+    if (output.vad) this.#sendEvent(output.vad);
   }
 
   close(code: number, reason: string): void {
@@ -178,7 +187,7 @@ export class RtcStream implements Connection {
     if (ingest === undefined || handler === undefined) return;
     this.#lastRtpAtMs = performance.now();
     for (const chunk of ingest.push(rtp.header.sequenceNumber, rtp.payload)) {
-      handler.onBinary(encodePcm(chunk, 'f32le'));
+      handler.onAudio(chunk);
       if (this.#handler === undefined) break; // the session failed on this chunk
     }
     this.#syncCounters();
@@ -213,7 +222,7 @@ export class RtcStream implements Connection {
       this.#sendEvent({ type: 'error', code: 'LIVESTEM_ERR_BAD_MESSAGE', message: 'DataChannel message is not JSON', retryable: false });
       return;
     }
-    const type = (msg as { type?: unknown }).type;
+    const type = (msg as { type?: unknown } | null)?.type;
     const allowed = type === 'stats' || type === 'ping' || (type === 'configure' && !('outputs' in (msg as object)));
     if (!allowed) {
       this.#sendEvent({
@@ -224,7 +233,17 @@ export class RtcStream implements Connection {
       });
       return;
     }
-    this.#handler?.onText(text);
+    const handler = this.#handler;
+    if (handler === undefined) return;
+    // Validated here, once, with the session's own schema: an invalid request fails the session as it would on a socket.
+    let message: ParsedClientMessage;
+    try {
+      message = validateClientMessage(msg);
+    } catch (err) {
+      handler.onTransportError(toLivestemError(err));
+      return;
+    }
+    handler.onMessage(message);
   }
 
   #sendEvent(event: object): void {
@@ -245,6 +264,10 @@ export class RtcStream implements Connection {
       underrunFrames: pacer?.underrunFrames ?? 0,
       droppedFrames: pacer?.droppedFrames ?? 0,
       pacerQueuedMs: pacer?.queuedMs ?? 0,
+      outputSlots: pacer?.slots ?? 0,
+      lateFrames: pacer?.lateSlots ?? 0,
+      trimmedFrames: pacer?.trimmedFrames ?? 0,
+      pacerWaitMs: { mean: round1(pacer?.waitMs.mean ?? 0), max: round1(pacer?.waitMs.max ?? 0) },
     };
   }
 
@@ -265,7 +288,10 @@ export class RtcStream implements Connection {
       m.rtpPacketsSent.inc(pacer.sentPackets - this.#countedPacer.sentPackets);
       m.egressUnderrunFrames.inc(pacer.underrunFrames - this.#countedPacer.underrunFrames);
       m.egressDroppedFrames.inc(pacer.droppedFrames - this.#countedPacer.droppedFrames);
-      this.#countedPacer = { sentPackets: pacer.sentPackets, underrunFrames: pacer.underrunFrames, droppedFrames: pacer.droppedFrames };
+      m.egressLateFrames.inc(pacer.lateSlots - this.#countedPacer.lateSlots);
+      m.egressTrimmedFrames.inc(pacer.trimmedFrames - this.#countedPacer.trimmedFrames);
+      const { sentPackets, underrunFrames, droppedFrames, lateSlots, trimmedFrames } = pacer;
+      this.#countedPacer = { sentPackets, underrunFrames, droppedFrames, lateSlots, trimmedFrames };
     }
   }
 
@@ -301,4 +327,8 @@ export class RtcStream implements Connection {
       },
     );
   }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }

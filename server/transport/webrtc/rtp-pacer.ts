@@ -1,63 +1,118 @@
 /**
- * Sends the output tracks' 20 ms Opus packets on the wall clock. Frame n of every track leaves at t0 + n·20 ms
- * (t0 = when the first output arrived), whatever the rhythm in which the session produced the audio; when a track
- * has nothing ready at its slot, every track sends a silent frame (counted as underruns), which keeps the RTP
- * timelines continuous and the tracks aligned frame for frame. If the
- * event loop stalled, up to `maxBurstFrames` overdue slots are caught up at once and the rest skipped (counted).
- * A queue that stays above `targetQueuedFrames` for `trimAfterSlots` slots (output arrived in a burst after a stall)
- * is trimmed by one frame, so a hiccup does not leave a standing delay for the rest of the stream.
+ * Sends the output tracks' 20 ms Opus packets on a 20 ms slot grid whose phase follows when output frames become
+ * complete, so the pacer adds as little delay as the output's own rhythm allows (at most one frame in steady state):
+ *
+ * - A frame is *complete* when every track holds it (the tracks are parts of one signal, so a slot always carries the
+ *   same frame index on every track and they stay aligned frame for frame).
+ * - At its slot the oldest complete frame leaves. When none is complete the slot is *late*: the grid waits, the frame
+ *   leaves the moment it completes and the grid restarts from there (a few ms of jitter for the browser instead of a
+ *   20 ms silence and a standing frame of delay). Only when a whole frame period passes without one is a silent frame
+ *   sent on every track (an underrun), which keeps the RTP timelines continuous through an input stall.
+ * - Every `alignWindowSlots` slots the grid is pulled earlier by the smallest wait seen in the window minus
+ *   `marginMs`: the slot then sits just after the latest-completing frame of the recent past, not wherever the first
+ *   output happened to land.
+ * - A queue holding more than one complete frame at `trimAfterSlots` consecutive slots (output delivered in a burst
+ *   after a stall) is trimmed to one frame at once, counted: a hiccup must not leave a standing delay.
+ *
+ * The clock is injected (`PacerClock`) so the schedule is testable without timers.
  */
 import { RtpHeader, RtpPacket, type MediaStreamTrack } from 'werift';
-import { FRAME_SAMPLES, FrameQueue, OpusFrameEncoder } from './opus-egress.ts';
+import { FRAME_SAMPLES, FrameQueue, OpusFrameEncoder, type FrameEncoder } from './opus-egress.ts';
 
-const FRAME_MS = 20;
+export const FRAME_MS = 20;
 
-interface Lane {
-  track: MediaStreamTrack;
-  queue: FrameQueue;
-  encoder: OpusFrameEncoder;
-  sequence: number;
-  timestamp: number;
+export interface PacerClock {
+  nowMs(): number;
+  /** Calls `fn` after `delayMs`; returns a cancel function. */
+  schedule(fn: () => void, delayMs: number): () => void;
+}
+
+export const REAL_CLOCK: PacerClock = {
+  nowMs: () => performance.now(),
+  schedule: (fn, delayMs) => {
+    const timer = setTimeout(fn, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface PacerOptions {
+  /** Per-track bound; beyond it the oldest frames are dropped (counted). Default 15 frames (300 ms). */
+  maxQueuedFrames?: number;
+  /** Consecutive slots with more than one complete frame before the excess is dropped. Default 2. */
+  trimAfterSlots?: number;
+  /** Slots between phase corrections. Default 50 (1 s). */
+  alignWindowSlots?: number;
+  /** Headroom left between the latest-completing frame and its slot after a phase correction. Default 2 ms. */
+  marginMs?: number;
+  bitrateBps?: number;
+  clock?: PacerClock;
+  /** Default: Opus. Tests pass one whose payload names the frame, to follow every frame through the pacer. */
+  createEncoder?: () => FrameEncoder;
 }
 
 export interface PacerStats {
   sentPackets: number;
+  /** Silent frames sent because no frame completed within a whole frame period after its slot, all tracks. */
   underrunFrames: number;
+  /** Frames dropped to bound the delay (queue bound and trims), all tracks. */
   droppedFrames: number;
-  skippedSlots: number;
-  /** Output waiting for its slot now (longest track), in ms: the delay the pacer adds at this moment. */
+  /** Of `droppedFrames`: dropped by a trim of a standing backlog, all tracks. */
+  trimmedFrames: number;
+  /** Slots whose frame was not complete at slot time (it left late, or a silent frame went instead). */
+  lateSlots: number;
+  /** Slots that carried a frame or silence (per slot, not per track). */
+  slots: number;
+  /** Output waiting for its slot now (longest track), in ms. */
   queuedMs: number;
+  /** Time a frame waited between becoming complete and leaving: the delay the pacer added. */
+  waitMs: { mean: number; max: number };
+}
+
+interface Lane {
+  track: MediaStreamTrack;
+  queue: FrameQueue;
+  encoder: FrameEncoder;
+  sequence: number;
+  timestamp: number;
 }
 
 export class RtpPacer<K extends string> {
   readonly #lanes = new Map<K, Lane>();
-  readonly #maxBurstFrames: number;
-  readonly #silence = [new Float32Array(FRAME_SAMPLES), new Float32Array(FRAME_SAMPLES)];
-  #t0: number | undefined;
-  #slotsSent = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
-  #stats = { sentPackets: 0, underrunFrames: 0, skippedSlots: 0, trimmedFrames: 0 };
-  readonly #targetQueuedFrames: number;
+  readonly #clock: PacerClock;
   readonly #trimAfterSlots: number;
-  #slotsOverTarget = 0;
+  readonly #alignWindowSlots: number;
+  readonly #marginMs: number;
+  readonly #silence = [new Float32Array(FRAME_SAMPLES), new Float32Array(FRAME_SAMPLES)];
+  /** When each complete frame (index = position in every lane's queue) became complete. */
+  #completedAtMs: number[] = [];
+  /** Next slot; undefined while waiting for a late frame (it leaves on completion and restarts the grid). */
+  #nextSlotMs: number | undefined;
+  /** While waiting: when a silent frame goes if nothing completes. */
+  #silenceAtMs = 0;
+  #started = false;
+  #cancelTimer: (() => void) | undefined;
+  #stopped = false;
+  #slotsOverOne = 0;
+  #windowSlots = 0;
+  #windowMinWaitMs = Infinity;
+  #stats = { sentPackets: 0, underrunFrames: 0, trimmedFrames: 0, lateSlots: 0, slots: 0, waitSumMs: 0, waitMaxMs: 0, framesSent: 0 };
 
-  constructor(
-    tracks: ReadonlyMap<K, MediaStreamTrack>,
-    opts: { maxQueuedFrames?: number; maxBurstFrames?: number; bitrateBps?: number; targetQueuedFrames?: number; trimAfterSlots?: number } = {},
-  ) {
-    this.#targetQueuedFrames = opts.targetQueuedFrames ?? 3;
-    this.#trimAfterSlots = opts.trimAfterSlots ?? 25;
+  constructor(tracks: ReadonlyMap<K, MediaStreamTrack>, opts: PacerOptions = {}) {
+    this.#clock = opts.clock ?? REAL_CLOCK;
+    this.#trimAfterSlots = opts.trimAfterSlots ?? 2;
+    this.#alignWindowSlots = opts.alignWindowSlots ?? 50;
+    this.#marginMs = opts.marginMs ?? 2;
+    // One timestamp origin for every track: a receiver can compare their playout positions (getSynchronizationSources).
+    const timestamp = Math.floor(Math.random() * 0x100000000);
     for (const [kind, track] of tracks) {
       this.#lanes.set(kind, {
         track,
         queue: new FrameQueue(opts.maxQueuedFrames ?? 15),
-        encoder: new OpusFrameEncoder(opts.bitrateBps),
+        encoder: opts.createEncoder?.() ?? new OpusFrameEncoder(opts.bitrateBps),
         sequence: Math.floor(Math.random() * 0x10000),
-        timestamp: Math.floor(Math.random() * 0x100000000),
+        timestamp,
       });
     }
-    this.#maxBurstFrames = opts.maxBurstFrames ?? 10;
   }
 
   push(kind: K, block: readonly Float32Array[]): void {
@@ -65,9 +120,18 @@ export class RtpPacer<K extends string> {
     const lane = this.#lanes.get(kind);
     if (lane === undefined) return;
     lane.queue.push(block);
-    if (this.#t0 === undefined && lane.queue.queuedFrames > 0) {
-      this.#t0 = performance.now();
-      this.#tick();
+    this.#noteCompleted();
+    if (this.#completedAtMs.length === 0) return;
+    if (!this.#started) {
+      this.#started = true;
+      this.#sendSlot();
+      this.#nextSlotMs = this.#clock.nowMs() + FRAME_MS;
+      this.#arm();
+    } else if (this.#nextSlotMs === undefined) {
+      // The late frame completed: it leaves now and the grid restarts from here.
+      this.#sendSlot();
+      this.#nextSlotMs = this.#clock.nowMs() + FRAME_MS;
+      this.#arm();
     }
   }
 
@@ -78,66 +142,116 @@ export class RtpPacer<K extends string> {
       droppedFrames += lane.queue.droppedFrames;
       queued = Math.max(queued, lane.queue.queuedFrames);
     }
+    const s = this.#stats;
     return {
-      sentPackets: this.#stats.sentPackets,
-      underrunFrames: this.#stats.underrunFrames,
-      skippedSlots: this.#stats.skippedSlots,
-      droppedFrames: droppedFrames + this.#stats.trimmedFrames,
+      sentPackets: s.sentPackets,
+      underrunFrames: s.underrunFrames,
+      droppedFrames: droppedFrames + s.trimmedFrames,
+      trimmedFrames: s.trimmedFrames,
+      lateSlots: s.lateSlots,
+      slots: s.slots,
       queuedMs: queued * FRAME_MS,
+      waitMs: { mean: s.framesSent > 0 ? s.waitSumMs / s.framesSent : 0, max: s.waitMaxMs },
     };
   }
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     for (const lane of this.#lanes.values()) lane.encoder.delete();
   }
 
-  #tick(): void {
-    if (this.#stopped || this.#t0 === undefined) return;
-    const elapsedMs = performance.now() - this.#t0;
-    const due = Math.floor(elapsedMs / FRAME_MS) + 1;
-    let behind = due - this.#slotsSent;
-    if (behind > this.#maxBurstFrames) {
-      const skip = behind - this.#maxBurstFrames;
-      this.#stats.skippedSlots += skip;
-      this.#slotsSent += skip;
-      for (const lane of this.#lanes.values()) {
-        lane.timestamp = (lane.timestamp + skip * FRAME_SAMPLES) >>> 0;
-        lane.sequence = (lane.sequence + skip) & 0xffff;
-      }
-      behind = this.#maxBurstFrames;
+  /** Stamps newly complete frames; keeps the stamps in step with queues that dropped their oldest frames. */
+  #noteCompleted(): void {
+    const complete = this.#minQueued();
+    if (complete < this.#completedAtMs.length) this.#completedAtMs.splice(0, this.#completedAtMs.length - complete);
+    const now = this.#clock.nowMs();
+    while (this.#completedAtMs.length < complete) this.#completedAtMs.push(now);
+  }
+
+  #minQueued(): number {
+    let min = Infinity;
+    for (const lane of this.#lanes.values()) min = Math.min(min, lane.queue.queuedFrames);
+    return min === Infinity ? 0 : min;
+  }
+
+  #arm(): void {
+    this.#cancelTimer?.();
+    const at = this.#nextSlotMs ?? this.#silenceAtMs;
+    this.#cancelTimer = this.#clock.schedule(() => this.#onTimer(), Math.max(0, at - this.#clock.nowMs()));
+  }
+
+  #onTimer(): void {
+    this.#cancelTimer = undefined;
+    if (this.#stopped) return;
+    const now = this.#clock.nowMs();
+    if (this.#nextSlotMs === undefined) {
+      // A whole frame period without output: silence keeps the RTP timeline going through an input stall.
+      this.#sendSilence();
+      this.#silenceAtMs += FRAME_MS;
+      if (this.#silenceAtMs <= now) this.#silenceAtMs = now + FRAME_MS;
+      this.#arm();
+      return;
     }
-    for (let i = 0; i < behind; i++) this.#sendSlot();
-    const nextMs = this.#t0 + (this.#slotsSent) * FRAME_MS - performance.now();
-    this.#timer = setTimeout(() => this.#tick(), Math.max(1, nextMs));
+    // The event loop stalled past a whole slot: restart the grid now rather than send the overdue slots in a burst.
+    if (now - this.#nextSlotMs >= FRAME_MS) this.#nextSlotMs = now;
+    if (this.#completedAtMs.length === 0) {
+      this.#stats.lateSlots++;
+      this.#silenceAtMs = this.#nextSlotMs + FRAME_MS;
+      this.#nextSlotMs = undefined;
+      this.#arm();
+      return;
+    }
+    this.#trimStandingBacklog();
+    this.#sendSlot();
+    this.#nextSlotMs += FRAME_MS;
+    this.#alignPhase();
+    this.#arm();
+  }
+
+  #trimStandingBacklog(): void {
+    this.#slotsOverOne = this.#completedAtMs.length > 1 ? this.#slotsOverOne + 1 : 0;
+    if (this.#slotsOverOne < this.#trimAfterSlots) return;
+    const excess = this.#completedAtMs.length - 1;
+    for (const lane of this.#lanes.values()) for (let i = 0; i < excess; i++) lane.queue.shift();
+    this.#completedAtMs.splice(0, excess);
+    this.#stats.trimmedFrames += excess * this.#lanes.size;
+    this.#slotsOverOne = 0;
+  }
+
+  /** Pulls the grid earlier by the slack every frame of the last window had (less the margin). */
+  #alignPhase(): void {
+    if (++this.#windowSlots < this.#alignWindowSlots) return;
+    const slackMs = this.#windowMinWaitMs - this.#marginMs;
+    if (slackMs > 0 && this.#nextSlotMs !== undefined) this.#nextSlotMs -= slackMs;
+    this.#windowSlots = 0;
+    this.#windowMinWaitMs = Infinity;
   }
 
   #sendSlot(): void {
-    const first = this.#slotsSent === 0;
-    let minQueued = Infinity;
-    for (const lane of this.#lanes.values()) minQueued = Math.min(minQueued, lane.queue.queuedFrames);
-    this.#slotsOverTarget = minQueued > this.#targetQueuedFrames ? this.#slotsOverTarget + 1 : 0;
-    if (this.#slotsOverTarget >= this.#trimAfterSlots) {
-      for (const lane of this.#lanes.values()) lane.queue.shift();
-      this.#stats.trimmedFrames += this.#lanes.size;
-      this.#slotsOverTarget = 0;
-    }
-    // The tracks are parts of one signal (vocals + accompaniment = input): a slot carries the same frame index on
-    // every track, so when any track is short all of them send silence and keep their frames for the next slot.
-    const ready = minQueued > 0;
-    for (const lane of this.#lanes.values()) {
-      let frame = ready ? lane.queue.shift() : undefined;
-      if (frame === undefined) {
-        this.#stats.underrunFrames++;
-        frame = this.#silence;
-      }
-      const header = new RtpHeader({ payloadType: 111, sequenceNumber: lane.sequence, timestamp: lane.timestamp, marker: first });
-      lane.track.writeRtp(new RtpPacket(header, lane.encoder.encode(frame)));
-      lane.sequence = (lane.sequence + 1) & 0xffff;
-      lane.timestamp = (lane.timestamp + FRAME_SAMPLES) >>> 0;
-      this.#stats.sentPackets++;
-    }
-    this.#slotsSent++;
+    const completedAt = this.#completedAtMs.shift();
+    if (completedAt === undefined) return;
+    const waitMs = this.#clock.nowMs() - completedAt;
+    const s = this.#stats;
+    s.waitSumMs += waitMs;
+    s.waitMaxMs = Math.max(s.waitMaxMs, waitMs);
+    s.framesSent++;
+    this.#windowMinWaitMs = Math.min(this.#windowMinWaitMs, waitMs);
+    for (const lane of this.#lanes.values()) this.#write(lane, lane.queue.shift() ?? this.#silence);
+    s.slots++;
+  }
+
+  #sendSilence(): void {
+    for (const lane of this.#lanes.values()) this.#write(lane, this.#silence);
+    this.#stats.underrunFrames += this.#lanes.size;
+    this.#stats.slots++;
+  }
+
+  #write(lane: Lane, frame: readonly Float32Array[]): void {
+    const header = new RtpHeader({ payloadType: 111, sequenceNumber: lane.sequence, timestamp: lane.timestamp, marker: this.#stats.slots === 0 });
+    lane.track.writeRtp(new RtpPacket(header, lane.encoder.encode(frame)));
+    lane.sequence = (lane.sequence + 1) & 0xffff;
+    lane.timestamp = (lane.timestamp + FRAME_SAMPLES) >>> 0;
+    this.#stats.sentPackets++;
   }
 }

@@ -19,6 +19,8 @@ export class WebRtcMetrics {
   readonly rtpPacketsSent: Counter;
   readonly egressUnderrunFrames: Counter;
   readonly egressDroppedFrames: Counter;
+  readonly egressLateFrames: Counter;
+  readonly egressTrimmedFrames: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -47,6 +49,8 @@ export class WebRtcMetrics {
     this.rtpPacketsReordered = new Counter({ name: 'livestem_webrtc_rtp_packets_reordered_total', help: 'Input packets that arrived after a gap and were held', registers });
     this.rtpPacketsSent = new Counter({ name: 'livestem_webrtc_rtp_packets_sent_total', help: 'Output RTP packets sent (all tracks)', registers });
     this.egressUnderrunFrames = new Counter({ name: 'livestem_webrtc_egress_underrun_frames_total', help: 'Output slots with no audio ready, sent as silence', registers });
-    this.egressDroppedFrames = new Counter({ name: 'livestem_webrtc_egress_dropped_frames_total', help: 'Output frames dropped to bound the output delay (send queue over its bound, or standing above its target)', registers });
+    this.egressDroppedFrames = new Counter({ name: 'livestem_webrtc_egress_dropped_frames_total', help: 'Output frames dropped to bound the output delay (send queue over its bound, or a standing backlog trimmed), all tracks', registers });
+    this.egressLateFrames = new Counter({ name: 'livestem_webrtc_egress_late_frames_total', help: 'Output slots whose frame was not complete at slot time (sent late or replaced by silence)', registers });
+    this.egressTrimmedFrames = new Counter({ name: 'livestem_webrtc_egress_trimmed_frames_total', help: 'Output frames dropped because more than one frame stood queued in the pacer, all tracks', registers });
   }
 }

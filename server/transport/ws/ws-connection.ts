@@ -9,8 +9,10 @@
  */
 import type WebSocket from 'ws';
 import { ERROR_CATALOG, LivestemError, isErrorCode } from '../../errors.ts';
+import type { ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
 import { errorMessage } from '../../protocol/messages.ts';
-import type { Connection, ConnectionHandler } from '../../session/connection.ts';
+import type { Connection, ConnectionHandler, DeliveredOutput, OutputWire } from '../../session/connection.ts';
+import { encodeWsOutput } from './ws-output.ts';
 
 /**
  * Text messages a plugin claims (e.g. `webrtc-offer` signalling) instead of the session. The answer is JSON text: a
@@ -83,14 +85,21 @@ export class WsConnection implements Connection {
     return this.closed;
   }
 
-  sendText(text: string): void {
-    if (this.closed) return;
-    this.ws.send(text, (err) => this.afterSend(err));
+  sendMessage(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message));
   }
 
-  sendBinary(bytes: Uint8Array): void {
+  sendOutput(output: DeliveredOutput, wire: OutputWire): void {
     if (this.closed) return;
-    this.ws.send(bytes, { binary: true }, (err) => this.afterSend(err));
+    for (const m of encodeWsOutput(output, wire)) {
+      if ('text' in m) this.sendText(m.text);
+      else this.ws.send(m.binary, { binary: true }, (err) => this.afterSend(err));
+    }
+  }
+
+  private sendText(text: string): void {
+    if (this.closed) return;
+    this.ws.send(text, (err) => this.afterSend(err));
   }
 
   /**

@@ -76,7 +76,7 @@ export class WsTransport {
   private refuse(ws: WebSocket, req: IncomingMessage, error: LivestemError): void {
     const connection = this.connection(ws, req);
     this.options.onRejected(error.code, connection.remoteAddress);
-    connection.sendText(JSON.stringify(errorMessage(error)));
+    connection.sendMessage(errorMessage(error));
     connection.close(ERROR_CATALOG[error.code].closeCode, error.code);
   }
 

@@ -1,14 +1,14 @@
 /**
- * Whole-signal separation through the SAME streaming path the server uses — SeparationPipeline fed in chunks, the
+ * Whole-signal separation through the SAME engine code the server runs — an EngineCore stream fed in chunks, its
  * model stepped frame by frame through the Batcher on ONNX Runtime — so evaluation measures exactly what clients get.
  * No offline shortcut: the output equals a live stream's output (latency-compensated, same length as the input).
  */
-import { Batcher } from '../inference/batcher.ts';
-import type { FrameModelStream } from '../inference/frame-model.ts';
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import { loadModelDir } from '../inference/model-registry.ts';
 import type { ExecutionProvider } from '../inference/model-runtime.ts';
-import { SeparationPipeline } from './separation-pipeline.ts';
+import { Batcher } from './batcher.ts';
+import { EngineCore } from './engine-core.ts';
+import type { EngineEvent, EngineOutput } from './engine-protocol.ts';
 
 export interface OfflineSeparation {
   /** Planar, same channel count and length as the mixture, aligned with it sample for sample. */
@@ -30,14 +30,8 @@ export interface OfflineSeparator {
   close(): Promise<void>;
 }
 
-async function drain(pipeline: SeparationPipeline, stream: FrameModelStream, out: OfflineCollector): Promise<void> {
-  while (pipeline.framesPending > 0) {
-    const { mask, vadProb } = await stream.step(pipeline.nextFeatures());
-    const block = pipeline.completeFrame(mask, vadProb);
-    out.add(block.sampleOffset, block.vocals, block.accompaniment);
-    if (block.vad) out.vad.push(block.vad.prob);
-  }
-}
+/** Output spans are large offline: nobody waits for them, and fewer spans means fewer copies. */
+const OFFLINE_SPAN_SAMPLES = 1 << 16;
 
 class OfflineCollector {
   readonly vocals: Float32Array[];
@@ -48,11 +42,12 @@ class OfflineCollector {
     this.vocals = Array.from({ length: channels }, () => new Float32Array(length));
     this.accompaniment = Array.from({ length: channels }, () => new Float32Array(length));
   }
-  add(offset: number, vocals: Float32Array[], accompaniment: Float32Array[]): void {
-    if (offset !== this.written) throw new Error(`output not contiguous: block at ${offset}, expected ${this.written}`);
-    vocals.forEach((ch, c) => this.vocals[c]!.set(ch, offset));
-    accompaniment.forEach((ch, c) => this.accompaniment[c]!.set(ch, offset));
-    this.written += vocals[0]?.length ?? 0;
+  add(out: EngineOutput): void {
+    if (out.sampleOffset !== this.written) throw new Error(`output not contiguous: span at ${out.sampleOffset}, expected ${this.written}`);
+    out.vocals.forEach((ch, c) => this.vocals[c]!.set(ch, out.sampleOffset));
+    out.accompaniment.forEach((ch, c) => this.accompaniment[c]!.set(ch, out.sampleOffset));
+    this.written += out.sampleCount;
+    if (out.vad) this.vad.push(...out.vad.probs);
   }
 }
 
@@ -63,6 +58,13 @@ export async function createOfflineSeparator(
   const model = await loadModelDir(modelDir, { provider: options.provider ?? 'cpu', intraOpThreads: options.intraOpThreads ?? 1 });
   const { manifest } = model;
   const batcher = new Batcher(model.runtime, { maxBatch: 1, windowMs: 0 });
+  const listeners = new Map<number, (event: EngineEvent) => void>();
+  const core = new EngineCore(new Map([[manifest.name, { manifest, model: batcher }]]), {
+    emit: (event) => listeners.get(event.streamId)?.(event),
+    countFrames: () => undefined,
+    countNonFinite: () => undefined,
+  });
+  let nextId = 1;
   return {
     manifest,
     async separate(mixture, sampleRateHz, chunkSamples = 4096) {
@@ -70,32 +72,42 @@ export async function createOfflineSeparator(
       if (!Number.isInteger(chunkSamples) || chunkSamples < 1) throw new RangeError(`chunkSamples must be a positive integer`);
       const length = mixture[0]!.length;
       if (mixture.some((ch) => ch.length !== length)) throw new RangeError('mixture channels differ in length');
-      const pipeline = new SeparationPipeline({
-        model: manifest,
-        inputRateHz: sampleRateHz,
-        inputChannels: mixture.length,
-        outputRateHz: sampleRateHz,
-      });
-      const stream = batcher.createStream();
+      const streamId = nextId++;
       const out = new OfflineCollector(mixture.length, length);
+      const finished = new Promise<void>((resolve, reject) => {
+        listeners.set(streamId, (event) => {
+          if (event.type === 'output') out.add(event.output);
+          else if (event.type === 'drained') resolve();
+          else if (event.type === 'failed') reject(new Error(`offline separation failed: ${event.code}: ${event.message}`));
+        });
+      });
+      const config = {
+        model: manifest.name,
+        inputSampleRateHz: sampleRateHz,
+        inputChannels: mixture.length as 1 | 2,
+        outputSampleRateHz: sampleRateHz,
+        vad: true,
+        maxFrameSamples: OFFLINE_SPAN_SAMPLES,
+        lowWaterInputSamples: 0,
+      };
       try {
+        core.handle({ type: 'open', streamId, config });
         for (let offset = 0; offset < length; offset += chunkSamples) {
-          pipeline.push(mixture.map((ch) => ch.subarray(offset, Math.min(length, offset + chunkSamples))));
-          await drain(pipeline, stream, out);
+          const samples = mixture.map((ch) => ch.subarray(offset, Math.min(length, offset + chunkSamples)));
+          core.handle({ type: 'audio', streamId, samples, arrivalMs: 0 });
         }
-        pipeline.end();
-        await drain(pipeline, stream, out);
+        core.handle({ type: 'marker', streamId, marker: 'end', arrivalMs: 0 });
+        await finished;
       } finally {
-        stream.close();
+        listeners.delete(streamId);
+        await core.closeStream(streamId);
       }
       if (out.written !== length) throw new Error(`separated ${out.written} samples, expected ${length}`);
-      return {
-        vocals: out.vocals,
-        accompaniment: out.accompaniment,
-        vadProb: Float32Array.from(out.vad),
-        hopSamples: manifest.stft.hopSamples,
-      };
+      return { vocals: out.vocals, accompaniment: out.accompaniment, vadProb: Float32Array.from(out.vad), hopSamples: manifest.stft.hopSamples };
     },
-    close: () => model.runtime.close(),
+    close: async () => {
+      await core.close();
+      await model.runtime.close();
+    },
   };
 }

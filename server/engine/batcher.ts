@@ -7,9 +7,9 @@
  * A failed batched run is retried frame by frame, so only the frames that fail alone are rejected.
  */
 import { LivestemError } from '../errors.ts';
-import type { FrameModel, FrameModelStream, FrameOutput } from './frame-model.ts';
-import type { BatchItem } from './model-runtime.ts';
-import type { RecurrentState } from './recurrent-state.ts';
+import type { FrameModel, FrameModelStream, FrameOutput } from '../inference/frame-model.ts';
+import type { BatchItem } from '../inference/model-runtime.ts';
+import type { RecurrentState } from '../inference/recurrent-state.ts';
 
 export interface BatchRunner {
   createState(): RecurrentState;

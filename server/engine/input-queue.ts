@@ -1,11 +1,12 @@
 /**
  * A session's bounded FIFO of received audio (planar, client rate) interleaved with the `flush`/`end` markers that
  * must be applied exactly between the audio before and after them. Each audio item remembers when it arrived, so
- * the hops it completes can be timed against real time. The bound is enforced by the session (it knows the rate).
+ * the hops it completes can be timed against real time. The bound is enforced by the I/O thread's session, which
+ * refuses input (or has it trimmed) before it gets here.
  */
 export type QueueItem =
   | { kind: 'audio'; samples: Float32Array[]; offset: number; arrivalMs: number }
-  | { kind: 'marker'; marker: 'flush' | 'end' };
+  | { kind: 'marker'; marker: 'flush' | 'end'; arrivalMs: number };
 
 export interface AudioPiece {
   samples: Float32Array[];
@@ -16,6 +17,7 @@ export class InputQueue {
   private readonly items: QueueItem[] = [];
   private head = 0;
   private audioSamples = 0;
+  private spent: Float32Array[][] = [];
 
   /** Audio samples (per channel) queued and not yet taken. */
   get bufferedSamples(): number {
@@ -29,8 +31,8 @@ export class InputQueue {
     this.audioSamples += length;
   }
 
-  pushMarker(marker: 'flush' | 'end'): void {
-    this.items.push({ kind: 'marker', marker });
+  pushMarker(marker: 'flush' | 'end', arrivalMs: number): void {
+    this.items.push({ kind: 'marker', marker, arrivalMs });
   }
 
   peek(): QueueItem | undefined {
@@ -46,8 +48,18 @@ export class InputQueue {
     const samples = item.samples.map((ch) => ch.subarray(item.offset, end));
     this.audioSamples -= end - item.offset;
     item.offset = end;
-    if (end === length) this.shift();
+    if (end === length) this.retire(item.samples);
     return { samples, arrivalMs: item.arrivalMs };
+  }
+
+  /**
+   * The arrays of audio items fully taken or dropped since the last call: the queue no longer holds them (a piece
+   * just taken may still be in use by the caller, so call this once it is done with it).
+   */
+  takeSpent(): Float32Array[][] {
+    const spent = this.spent;
+    this.spent = [];
+    return spent;
   }
 
   /**
@@ -61,10 +73,15 @@ export class InputQueue {
       const take = Math.min(available, maxSamples - dropped);
       item.offset += take;
       dropped += take;
-      if (take === available) this.shift();
+      if (take === available) this.retire(item.samples);
     }
     this.audioSamples -= dropped;
     return dropped;
+  }
+
+  private retire(samples: Float32Array[]): void {
+    this.spent.push(samples);
+    this.shift();
   }
 
   /** Drops the head item (a marker once it has been applied). */
