@@ -19,6 +19,8 @@ import t from 'tap';
 import { readWav, writeWav } from '../server/dsp/wav.ts';
 import { createOfflineSeparator } from '../server/engine/offline-separator.ts';
 import { toWebRtcSong } from '../loadtest/song.ts';
+import { lagWindows } from '../bench/webrtc-lag.ts';
+import { runPage, type PageRun } from '../bench/webrtc-page.ts';
 import {
   alignInput,
   alignSections,
@@ -312,4 +314,27 @@ t.test('closing the page frees the session (metrics)', async (t) => {
   t.equal(server.registry.activeCount, 0);
   t.equal(await metricValue(server, 'livestem_webrtc_peers_active'), 0);
   t.equal(await metricValue(server, 'livestem_webrtc_peers_ended_total', 'reason="deleted"'), 1, 'ended by the SDK close() (DELETE)');
+});
+
+t.test("the SDK's karaoke mode: one track, mixed on the server, carrying the whole mix", async (t) => {
+  const page = await browser.newPage();
+  // tsx-style loaders may wrap named functions in a `__name` helper the page does not have.
+  await page.addInitScript('globalThis.__name = (f) => f;');
+  await page.goto(`${server.httpUrl}/`);
+  // vocalGain 1: accompaniment + vocals = the input, whatever the model does, so the track must be the input, delayed.
+  const run = (await page.evaluate(runPage, { mode: 'karaoke' as const, vocalGain: 1, recordMs: 8000 })) as PageRun;
+  await page.close();
+  t.same(Object.keys(run.outputs), ['karaoke'], 'one output track, karaoke');
+  t.same(Object.keys(run.outputMids), ['karaoke'], 'the server negotiated one output transceiver');
+  t.equal(Object.keys(run.inbound).length, 1, 'the browser receives one audio track');
+  const decode = (b64: string): Float32Array => {
+    const bytes = Buffer.from(b64, 'base64');
+    return Float32Array.from(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2), (x) => x / 32768);
+  };
+  const windows = lagWindows(decode(run.mic), decode(run.outputs['karaoke']!), { sampleRateHz: run.sampleRateHz, windowSamples: 24000, stepSamples: 24000, maxLagSamples: 24000 });
+  const corr = windows.map((w) => w.corr).sort((a, b) => a - b);
+  const median = corr[Math.floor(corr.length / 2)] ?? 0;
+  // A vocals-only or accompaniment-only track correlates far less with the song than the song itself does.
+  t.ok(median > 0.8, `the track is the input (vocals + accompaniment), delayed: median window correlation ${median.toFixed(2)} over ${corr.length} windows`);
+  t.comment(`karaoke round trip per window (ms, not asserted): ${windows.map((w) => w.lagMs.toFixed(0)).join(' ')}`);
 });

@@ -70,6 +70,14 @@ t.test('demo page: microphone → live karaoke with VAD and latency, screenshot'
   const latency = state['measuredLatencyMs'] as number | undefined;
   t.ok(latency !== undefined && latency > (state['algorithmicLatencyMs'] as number), `latency shown: ${latency?.toFixed(0)} ms (model ${(state['algorithmicLatencyMs'] as number | undefined)?.toFixed(1)} ms)`);
   t.match(await page.locator('#latency').textContent(), /≈ \d+ ms/);
+  // The figure is the sum of measured terms (getStats, the server's stats and ready), not a constant.
+  const terms = state['latencyTerms'] as { name: string; ms: number }[];
+  const term = (name: string): number | undefined => terms.find((x) => x.name === name)?.ms;
+  t.comment(`latency terms: ${terms.map((x) => `${x.name} ${x.ms.toFixed(1)} ms`).join(' + ')}`);
+  t.equal(term('model (algorithmic)'), state['algorithmicLatencyMs'], 'model term = ready.latency.ms');
+  t.ok((term('browser jitter buffer') ?? 0) > 0, `browser jitter buffer measured from getStats (${term('browser jitter buffer')?.toFixed(1)} ms)`);
+  t.ok(term('server pacer') !== undefined && term('network round trip') !== undefined, 'server pacer wait and network round trip are terms');
+  t.equal(Math.round(terms.reduce((a, x) => a + x.ms, 0)), Math.round(latency ?? 0), 'the latency shown is the sum of its terms');
   t.equal(await page.locator('#vocal-value').textContent(), '25 %');
   await mkdir('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/demo.png', fullPage: true });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../server/dsp/wav.ts';
@@ -73,6 +73,21 @@ t.test('reads the HQ folder layout: sorted tracks, excerpts, accompaniment = dru
   t.ok(maxDiff(full.accompaniment, acc) < 1e-6, 'accompaniment = drums + bass + other');
   t.ok(maxDiff(full.mixture, full.vocals.map((ch, c) => Float32Array.from(ch, (v, i) => v + full.accompaniment[c]![i]!))) < 1e-4,
     'mixture = vocals + accompaniment (to 16-bit rounding)');
+});
+
+t.test('a split assembled from symlinked track folders of other sets reads like one set; stray files are ignored', async (t) => {
+  const a = join(root, 'set-a', 'train', 'a1');
+  const b = join(root, 'set-b', 'train', 'b1');
+  await writeTrack(a, 1000, 3);
+  await writeTrack(b, 1200, 4);
+  const mix = join(root, 'mixed', 'train');
+  mkdirSync(mix, { recursive: true });
+  symlinkSync(a, join(mix, 'a1'));
+  symlinkSync(b, join(mix, 'b1'));
+  writeFileSync(join(mix, 'notes.txt'), 'not a track');
+  symlinkSync(join(root, 'set-a', 'train', 'a1', 'vocals.wav'), join(mix, 'link-to-a-file'));
+  const tracks = await openWavSplit(join(root, 'mixed'), 'train');
+  t.same(tracks.map((x) => [x.name, x.lengthSamples]), [['a1', 1000], ['b1', 1200]]);
 });
 
 t.test('clear, coded errors for a missing folder, wrong rate, mono file, missing stem, length mismatch', async (t) => {

@@ -8,6 +8,7 @@ import { OpusDecoder } from 'opus-decoder';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDataChannel } from 'werift';
 import { OpusFrameEncoder } from '../server/transport/webrtc/opus-egress.ts';
 import { metricValue, startWebrtcServer, testModel } from './helpers/browser.ts';
+import type { RtcTransportStats } from '../client-sdk/src/protocol/index.ts';
 
 const model = await testModel();
 const { server, gateway } = await startWebrtcServer(model, {}, { stallTimeoutMs: 600, mediaStartTimeoutMs: 3000, statsIntervalMs: 200 });
@@ -167,8 +168,13 @@ t.test('a werift peer streams Opus in, gets two tracks + events back, DELETE fre
   t.equal(ready?.input.channels, 2);
   t.same(ready?.outputMids, { vocals: client.mids[0], accompaniment: client.mids[1] }, 'outputs in offer order');
   for (const mid of client.mids) t.ok(rms(client.received.get(mid)?.slice(-25)) > 1e-3, `output track ${mid} carries audio`);
-  const stats = client.events.filter((e) => e.type === 'stats').at(-1) as unknown as { inputSamples: number; rtc: { packetsReceived: number; packetsSent: number } };
+  const stats = client.events.filter((e) => e.type === 'stats').at(-1) as unknown as { inputSamples: number; rtc: RtcTransportStats };
   t.ok(stats.rtc.packetsReceived > 0 && stats.inputSamples > 0, 'server decoded the input');
+  // The pacer's own accounting is exposed: slots, late and trimmed frames, and the delay it added.
+  t.equal(stats.rtc.packetsSent, 2 * stats.rtc.outputSlots, 'one packet per track per output slot');
+  t.ok(stats.rtc.lateFrames >= 0 && stats.rtc.lateFrames <= stats.rtc.outputSlots, `late output slots counted (${stats.rtc.lateFrames} of ${stats.rtc.outputSlots})`);
+  t.ok(stats.rtc.trimmedFrames <= stats.rtc.droppedFrames, 'trimmed frames are part of the dropped ones');
+  t.ok(stats.rtc.pacerWaitMs.mean >= 0 && stats.rtc.pacerWaitMs.max >= stats.rtc.pacerWaitMs.mean, `pacer wait reported (mean ${stats.rtc.pacerWaitMs.mean} ms)`);
 
   const del = await fetch(`${base}${location}`, { method: 'DELETE' });
   t.equal(del.status, 200);

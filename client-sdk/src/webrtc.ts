@@ -13,7 +13,15 @@ export interface SeparateMediaStreamOptions {
   url: string;
   token?: string;
   model?: string;
-  /** Default ['vocals', 'accompaniment']; ['karaoke'] gives one mixed track controlled by `vocalGain`. */
+  /**
+   * `'karaoke'`: one track carrying accompaniment + `vocalGain` · vocals, mixed on the server (`setVocalGain` changes
+   * it live). It cannot drift: use it whenever the user hears a mix. `'stems'` (the default): a vocals and an
+   * accompaniment track. Each track has its own jitter buffer in the browser, so the two are NOT sample-aligned (they
+   * can be several ms to tens of ms apart, and it varies): adding them in the page does not reproduce the input.
+   * Ignored when `outputs` is given.
+   */
+  mode?: 'karaoke' | 'stems';
+  /** Explicit outputs, in transceiver order; overrides `mode`. */
   outputs?: OutputKind[];
   vocalGain?: number;
   iceServers?: RTCIceServer[];
@@ -94,7 +102,7 @@ async function httpError(res: Response): Promise<LivestemClientError> {
 export async function separateMediaStream(stream: MediaStream, opts: SeparateMediaStreamOptions): Promise<SeparatedMediaStreams> {
   const input = stream.getAudioTracks()[0];
   if (input === undefined) throw new LivestemClientError('LIVESTEM_CLIENT_BAD_ARGUMENT', 'the MediaStream has no audio track');
-  const outputs = opts.outputs ?? ['vocals', 'accompaniment'];
+  const outputs = opts.outputs ?? (opts.mode === 'karaoke' ? ['karaoke'] : ['vocals', 'accompaniment']);
   const pc = new RTCPeerConnection({ iceServers: opts.iceServers ?? [] });
   const events = new TypedEvents<RtcEvents>();
   const channel = pc.createDataChannel('events');

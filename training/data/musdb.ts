@@ -115,10 +115,13 @@ export async function openWavSplit(root: string, split: string): Promise<MusdbTr
     throw new DatasetError('LIVESTEM_DATA_MISSING_FOLDER', dir, `no "${split}" folder in the data set root`);
   }
   // hidden folders are work in progress (the generator writes `.<track>.tmp-*` and renames when done)
-  const entries = (await readdir(dir, { withFileTypes: true }))
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort();
+  // Symlinked track folders count too: a training set can be assembled from several generated sets without copies.
+  const entries: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory() || (e.isSymbolicLink() && (await isDirectory(join(dir, e.name))))) entries.push(e.name);
+  }
+  entries.sort();
   if (entries.length === 0) throw new DatasetError('LIVESTEM_DATA_NO_TRACKS', dir, 'no track folders');
   const tracks: MusdbTrack[] = [];
   for (const name of entries) tracks.push(await openWavTrack(join(dir, name), name, split));

@@ -3,7 +3,8 @@
  * karaoke output (accompaniment + vocal level from the slider), lights the VAD indicator and shows the latency it
  * measures. Built by the server with esbuild (server/demo/demo-plugin.ts); no framework.
  */
-import { separateMediaStream, type SeparatedMediaStreams, type VadEvent } from '../../../client-sdk/src/index.ts';
+import { separateMediaStream, type RtcStatsEvent, type SeparatedMediaStreams, type VadEvent } from '../../../client-sdk/src/index.ts';
+import { estimateLatency, jitterBufferMsSince, type JitterCounters, type LatencyEstimate } from './latency-estimate.ts';
 
 interface DemoState {
   phase: 'idle' | 'connecting' | 'live' | 'error';
@@ -13,6 +14,8 @@ interface DemoState {
   statsEvents: number;
   algorithmicLatencyMs: number | undefined;
   measuredLatencyMs: number | undefined;
+  /** The measured terms behind `measuredLatencyMs`. */
+  latencyTerms: LatencyEstimate['terms'];
   inputRms: number;
   outputRms: number;
   error: string | undefined;
@@ -26,6 +29,7 @@ const state: DemoState = {
   statsEvents: 0,
   algorithmicLatencyMs: undefined,
   measuredLatencyMs: undefined,
+  latencyTerms: [],
   inputRms: 0,
   outputRms: 0,
   error: undefined,
@@ -131,22 +135,40 @@ function onVad(ev: VadEvent): void {
   if (vadHistory.length > HISTORY) vadHistory.splice(0, vadHistory.length - HISTORY);
 }
 
-/** Algorithmic latency (server) + network round trip / 2 each way + the browser's jitter buffer + 20 ms packets. */
-async function measureLatency(pc: RTCPeerConnection): Promise<void> {
+/** The last server stats and jitter-buffer counters, for the next latency estimate. */
+interface Measured {
+  serverStats: RtcStatsEvent | undefined;
+  jitter: JitterCounters | undefined;
+  jitterBufferMs: number | undefined;
+}
+
+/** The latency the listener experiences, summed from measured terms (latency-estimate.ts); never a fixed number. */
+async function measureLatency(pc: RTCPeerConnection, ctx: AudioContext, measured: Measured): Promise<void> {
   const report = await pc.getStats();
-  let rttMs = 0;
-  let jitterMs = 0;
-  report.forEach((s: { type: string; kind?: string; state?: string; nominated?: boolean; currentRoundTripTime?: number; jitterBufferDelay?: number; jitterBufferEmittedCount?: number }) => {
+  let rttMs: number | undefined;
+  report.forEach((s: { type: string; kind?: string; state?: string; currentRoundTripTime?: number; jitterBufferDelay?: number; jitterBufferEmittedCount?: number }) => {
     if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) rttMs = s.currentRoundTripTime * 1000;
-    if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.jitterBufferEmittedCount) {
-      jitterMs = Math.max(jitterMs, ((s.jitterBufferDelay ?? 0) / s.jitterBufferEmittedCount) * 1000);
+    if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.jitterBufferEmittedCount !== undefined) {
+      const current = { jitterBufferDelaySec: s.jitterBufferDelay ?? 0, jitterBufferEmittedCount: s.jitterBufferEmittedCount };
+      measured.jitterBufferMs = jitterBufferMsSince(measured.jitter, current) ?? measured.jitterBufferMs;
+      measured.jitter = current;
     }
   });
-  const algorithmic = state.algorithmicLatencyMs ?? 0;
-  const packetMs = 2 * 20;
-  state.measuredLatencyMs = algorithmic + rttMs + jitterMs + packetMs;
-  latencyLabel.textContent = `≈ ${state.measuredLatencyMs.toFixed(0)} ms`;
-  latencyLabel.title = `model ${algorithmic.toFixed(1)} ms + network ${rttMs.toFixed(1)} ms + jitter buffer ${jitterMs.toFixed(0)} ms + packets ${packetMs} ms`;
+  const server = measured.serverStats;
+  // Only once every term has been measured at least once: a partial sum would understate what the listener hears.
+  if (state.algorithmicLatencyMs === undefined || server === undefined || rttMs === undefined || measured.jitterBufferMs === undefined) return;
+  const estimate = estimateLatency({
+    algorithmicMs: state.algorithmicLatencyMs,
+    serverProcessingMs: server.processingLatencyMs.mean,
+    pacerWaitMs: server.rtc.pacerWaitMs.mean,
+    networkRttMs: rttMs,
+    jitterBufferMs: measured.jitterBufferMs,
+    playoutMs: ((ctx.baseLatency || 0) + (ctx.outputLatency || 0)) * 1000,
+  });
+  state.measuredLatencyMs = estimate.totalMs;
+  state.latencyTerms = estimate.terms;
+  latencyLabel.textContent = `≈ ${estimate.totalMs.toFixed(0)} ms`;
+  latencyLabel.title = estimate.terms.map((t) => `${t.name} ${t.ms.toFixed(1)} ms`).join(' + ');
 }
 
 async function start(stream: MediaStream, ctx: AudioContext, source: DemoState['source'], stopSource: () => void): Promise<void> {
@@ -156,7 +178,7 @@ async function start(stream: MediaStream, ctx: AudioContext, source: DemoState['
     const sep = await separateMediaStream(stream, {
       url: location.origin,
       model: modelSelect.value,
-      outputs: ['karaoke'],
+      mode: 'karaoke',
       vocalGain: Number(vocalSlider.value),
     });
     const karaoke = sep.karaoke!;
@@ -170,8 +192,10 @@ async function start(stream: MediaStream, ctx: AudioContext, source: DemoState['
       details.textContent = `model ${ready.model.name} · ${ready.model.nFft}-point STFT, hop ${ready.model.hopSamples} @ ${ready.model.sampleRateHz} Hz · session ${ready.sessionId.slice(0, 8)}`;
     });
     sep.events.on('vad', onVad);
-    sep.events.on('stats', () => {
+    const measured: Measured = { serverStats: undefined, jitter: undefined, jitterBufferMs: undefined };
+    sep.events.on('stats', (stats) => {
       state.statsEvents++;
+      measured.serverStats = stats;
     });
     sep.events.on('error', (err) => {
       state.error = `${err.code}: ${err.message}`;
@@ -181,7 +205,7 @@ async function start(stream: MediaStream, ctx: AudioContext, source: DemoState['
       if (running?.sep === sep) stop(`ended (${reason})`);
     });
     const timer = window.setInterval(() => {
-      measureLatency(sep.pc).catch((err: unknown) => {
+      measureLatency(sep.pc, ctx, measured).catch((err: unknown) => {
         details.textContent = `stats failed: ${String(err)}`;
       });
     }, 500);
