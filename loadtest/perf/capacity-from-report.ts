@@ -23,5 +23,16 @@ export async function readCapacity(reportPath: string, modelName: string): Promi
     command: report.command,
     date: report.date,
     reportPath,
+    steps: report.steps.map((s) => ({
+      streams: s.streams,
+      e2eP50Ms: s.e2eMs.p50Ms,
+      e2eP99Ms: s.e2eMs.p99Ms,
+      serverAddedP50Ms: s.serverAddedMs.p50Ms,
+      serverAddedP99Ms: s.serverAddedMs.p99Ms,
+      serverAddedMaxMs: s.serverAddedMs.maxMs,
+      missedDeadlines: s.deadlines?.missed ?? null,
+      hops: s.serverAddedMs.count,
+      passed: s.verdict?.pass ?? false,
+    })),
   };
 }

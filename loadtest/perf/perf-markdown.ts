@@ -117,6 +117,19 @@ export function renderPerformanceMarkdown(data: PerfData): string {
     }
     if (m.engine) notes.push(`engine cost scope: ${m.engine.scope}`);
     if (notes.length > 0) lines.push(`**${m.name}**: ${notes.join('; ')}.`, '');
+    if (m.capacity && m.capacity.steps.length > 0) {
+      lines.push(
+        `Ramp for ${m.name} (per step; server-added = e2e without framing, algorithmic latency and transport, as the load tester measures it):`,
+        '',
+        '| streams | e2e p50 / p99 (ms) | server-added p50 / p99 / max (ms) | missed deadlines | verdict |',
+        '|---:|---:|---:|---:|---|',
+        ...m.capacity.steps.map(
+          (s) =>
+            `| ${s.streams} | ${fx(s.e2eP50Ms)} / ${fx(s.e2eP99Ms)} | ${fx(s.serverAddedP50Ms)} / ${fx(s.serverAddedP99Ms)} / ${fx(s.serverAddedMaxMs)} | ${s.missedDeadlines === null ? '—' : `${s.missedDeadlines} of ${s.hops}`} | ${s.passed ? 'pass' : 'fail'} |`,
+        ),
+        '',
+      );
+    }
     if (m.engine) {
       lines.push(
         `Engine bench for ${m.name} (1-minute load average ${fx(m.engine.loadAverage1m, 1)} at the end):`,

@@ -28,6 +28,21 @@ export interface CapacityFigure {
   command: string;
   date: string;
   reportPath: string;
+  /** Every ramp step up to the one that broke: the curve behind the capacity figure. */
+  steps: RampStepFigure[];
+}
+
+export interface RampStepFigure {
+  streams: number;
+  e2eP50Ms: number;
+  e2eP99Ms: number;
+  serverAddedP50Ms: number;
+  serverAddedP99Ms: number;
+  serverAddedMaxMs: number;
+  /** Hops over the load tester's --budget-ms (null when it ran without one). */
+  missedDeadlines: number | null;
+  hops: number;
+  passed: boolean;
 }
 
 export interface ModelPerf {

@@ -7,8 +7,8 @@
  * The engine never reads a clock: times (`arrivalMs`, due times) are the I/O thread's, carried in the messages, so
  * latency is measured on one clock from arrival to send.
  */
+import type { FramedOutput } from '../pipeline/output-framer.ts';
 import type { ErrorCode } from '../errors.ts';
-import type { VadMessage } from '../../client-sdk/src/protocol/index.ts';
 
 /** What the engine needs to know about one stream (the audio fields of a validated `start`). */
 export interface EngineStreamConfig {
@@ -44,22 +44,12 @@ export interface EngineProgress {
   framesProcessed: number;
 }
 
-/** A contiguous span of separated output, both stems, plus the VAD of its hops. */
-export interface EngineOutput {
-  sampleOffset: number;
-  sampleCount: number;
-  /** Planar, one array per client channel (transferred). */
-  vocals: Float32Array[];
-  accompaniment: Float32Array[];
-  vad: VadMessage | undefined;
-  /** When each hop in this span was due (I/O-thread clock), for latency accounting at send time. */
-  dueMs: number[];
-  /**
-   * When the input message that completed each hop arrived (I/O-thread clock; for flush padding, the `flush`/`end`
-   * that released it): server-added latency is measured from here to the write.
-   */
-  arrivalMs: number[];
-}
+/**
+ * A contiguous span of separated output as it crosses the boundary: the pipeline's framed span (both stems planar,
+ * one array per client channel, transferred; the VAD of its hops; per hop the due and arrival times on the I/O
+ * thread's clock, for latency accounting at send time).
+ */
+export type EngineOutput = FramedOutput;
 
 export type EngineEvent =
   | { type: 'output'; streamId: number; output: EngineOutput; progress: EngineProgress }

@@ -9,6 +9,9 @@
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
+/** Hops of a new session (~1 s at 44.1 kHz / 256) that admission's recent-latency window does not see. */
+export const ADMISSION_WARMUP_HOPS = 172;
+
 export interface LatencyStats {
   last: number;
   mean: number;
@@ -61,7 +64,9 @@ export class HopLatency {
     for (let i = 0; i < dueMs.length; i++) {
       const latencyMs = Math.max(0, writtenMs - dueMs[i]!);
       this.metrics.hopLatencySeconds.observe(latencyMs / 1000);
-      this.metrics.recentHopLatency.observe(latencyMs, writtenMs);
+      // A session's first second includes its pipeline fill and, in a fresh worker, the model's first runs: a
+      // transient that says nothing about the load, so admission (the recent window) skips it.
+      if (this.count >= ADMISSION_WARMUP_HOPS) this.metrics.recentHopLatency.observe(latencyMs, writtenMs);
       this.lastMs = latencyMs;
       this.sumMs += latencyMs;
       this.count++;
