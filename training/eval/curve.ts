@@ -17,14 +17,14 @@ import { calibrate } from '../export/calibrate.ts';
 import { createModel } from '../model/model.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 
-export interface CurvePoint {
+interface CurvePoint {
   step: number;
   vocalsSdr: number;
   accompanimentSdr: number;
   vadAuroc: number | null;
 }
 
-export async function curvePng(points: CurvePoint[], title: string): Promise<Uint8Array> {
+async function curvePng(points: CurvePoint[], title: string): Promise<Uint8Array> {
   const values = points.flatMap((p) => [
     { step: p.step, value: p.vocalsSdr, metric: 'vocals MDX SDR (dB)' },
     { step: p.step, value: p.accompanimentSdr, metric: 'accompaniment MDX SDR (dB)' },
@@ -85,9 +85,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${jsonPath} and curve.png (${points.length} points)`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
-  });
-}
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
