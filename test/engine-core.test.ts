@@ -8,24 +8,10 @@ import { EngineCore } from '../server/engine/engine-core.ts';
 import type { EngineEvent, EngineStreamConfig } from '../server/engine/engine-protocol.ts';
 import { InputBufferPool } from '../server/engine/input-buffer-pool.ts';
 import type { FrameModelStream } from '../server/inference/frame-model.ts';
-import { parseManifest } from '../server/inference/model-manifest.ts';
+import { identityManifest } from './helpers/identity-manifest.ts';
 import { noise } from './helpers/signals.ts';
 
-const manifest = parseManifest({
-  schemaVersion: 1,
-  name: 'identity',
-  arch: 'lstm',
-  description: 'identity mask for tests',
-  sampleRateHz: 16000,
-  channels: 2,
-  stft: { nFft: 512, hopSamples: 128, window: 'sqrt-hann' },
-  bins: 257,
-  latencySamples: 384,
-  vadThreshold: 0.5,
-  io: { input: { name: 'x', shape: ['batch', 2, 257] }, mask: { name: 'm', shape: ['batch', 2, 257] }, vad: { name: 'v', shape: ['batch', 1] }, state: [] },
-  parameters: 0,
-  macsPerFrame: 0,
-});
+const manifest = identityManifest;
 
 /** Mask 1 (vocals = input); fails its step number `failAt` when given. */
 function identity(failAt?: number): FrameModelStream {

@@ -6,7 +6,8 @@ import t from 'tap';
 import { InThreadEngine } from '../server/engine/in-thread-engine.ts';
 import type { LivestemError } from '../server/errors.ts';
 import type { FrameModelStream } from '../server/inference/frame-model.ts';
-import { parseManifest, type ModelManifest } from '../server/inference/model-manifest.ts';
+import type { ModelManifest } from '../server/inference/model-manifest.ts';
+import { identityManifest } from './helpers/identity-manifest.ts';
 import { createLogger } from '../server/log.ts';
 import { Metrics } from '../server/metrics/metrics.ts';
 import { createAdmission } from '../server/session/admission.ts';
@@ -17,26 +18,7 @@ import { SessionRegistry } from '../server/session/session-registry.ts';
 import type { SessionTimers } from '../server/session/session.ts';
 import { noise } from './helpers/signals.ts';
 
-const manifest = parseManifest({
-  schemaVersion: 1,
-  name: 'identity',
-  arch: 'lstm',
-  description: 'identity mask for tests',
-  sampleRateHz: 16000,
-  channels: 2,
-  stft: { nFft: 512, hopSamples: 128, window: 'sqrt-hann' },
-  bins: 257,
-  latencySamples: 384,
-  vadThreshold: 0.5,
-  io: {
-    input: { name: 'x', shape: ['batch', 2, 257] },
-    mask: { name: 'm', shape: ['batch', 2, 257] },
-    vad: { name: 'v', shape: ['batch', 1] },
-    state: [],
-  },
-  parameters: 0,
-  macsPerFrame: 0,
-});
+const manifest = identityManifest;
 
 class IdentityStream implements FrameModelStream {
   async step(features: Float32Array) {

@@ -24,7 +24,7 @@
  * Every section starts on a multiple of 8 bytes, so f32 payloads can be viewed without copying.
  */
 import type { OutputKind, SampleFormat } from './constants.ts';
-import { FORMAT_CODES, FORMATS_BY_CODE, FrameDecodeError, KIND_CODES, KINDS_BY_CODE } from './audio-frame-codec.ts';
+import { FORMAT_CODES, FORMATS_BY_CODE, FrameDecodeError, KIND_CODES, KINDS_BY_CODE, type AudioFrameHeader } from './audio-frame-codec.ts';
 import { bytesPerSample, decodePcm, encodePcm, PcmDecodeError } from './pcm-codec.ts';
 
 export const BUNDLE_VERSION = 2;
@@ -42,13 +42,8 @@ export interface BundleVad {
   active: boolean;
 }
 
-export interface OutputBundle {
-  format: SampleFormat;
-  channels: number;
-  sequence: number;
-  sampleOffset: number;
-  sampleCount: number;
-  sampleRateHz: number;
+/** The frame header's fields but `kind`: a bundle carries every kind. */
+export interface OutputBundle extends Omit<AudioFrameHeader, 'kind'> {
   /** Planar samples per kind, each `channels` arrays of `sampleCount`. */
   streams: Array<{ kind: OutputKind; samples: Float32Array[] }>;
   vad: BundleVad | undefined;
