@@ -60,7 +60,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/server/main.js"]
+# Small semi-spaces: frequent cheap scavenges free output buffers before external memory forces full GCs (worker-pool.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/server/main.js"]
 
 # ---- GPU runtime: CUDA 12 + cuDNN 9 user-space libraries; the driver comes from the host (--gpus) ----
 FROM ${CUDA_IMAGE} AS gpu
@@ -81,7 +82,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/server/main.js"]
+# Small semi-spaces: frequent cheap scavenges free output buffers before external memory forces full GCs (worker-pool.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/server/main.js"]
 
 # `docker build .` without --target builds the last stage; keep CPU the default.
 FROM cpu AS default

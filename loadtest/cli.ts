@@ -10,7 +10,7 @@ import { OUTPUT_FRAMINGS, OUTPUT_KINDS, SAMPLE_FORMATS, type OutputFraming, type
 import { connectSdk } from './clients/sdk-client.ts';
 import { connectWebRtc } from './clients/webrtc-client.ts';
 import { connectWebSocket } from './clients/ws-client.ts';
-import { metricsUrlFor } from './metrics/scraper.ts';
+import { metricsUrlFor, stageQuantilesMs } from './metrics/scraper.ts';
 import { judgeStep, parseRampSpec, rampOutcome, rampSteps, type RampSpec } from './ramp.ts';
 import { generatorInfo, writeReport, type LoadReport } from './report.ts';
 import { runStep, type StepProgress } from './run-step.ts';
@@ -218,6 +218,8 @@ async function main(): Promise<void> {
         `server-added p50 ${ms(step.serverAddedMs.p50Ms)} p99 ${ms(step.serverAddedMs.p99Ms)} max ${ms(step.serverAddedMs.maxMs)} ms, ` +
         `gaps ${step.continuity.gaps}, failed ${step.sessions.failed}${step.verdict ? ` → ${step.verdict.pass ? 'pass' : `FAIL (${step.verdict.reasons.join('; ')})`}` : ''}`,
     );
+    const stages = step.server ? stageQuantilesMs(step.server) : [];
+    if (stages.length > 0) console.log(`  server stages p50/p99 ms: ${stages.map((s) => `${s.stage} ${s.p50.toFixed(2)}/${s.p99.toFixed(2)}`).join(', ')}`);
     if (ramp && slo !== null) {
       const outcome = rampOutcome(steps.map((s) => ({ streams: s.streams, pass: s.verdict?.pass ?? false })), ramp);
       report.ramp = { ...outcome, spec: ramp, sloP99Ms: slo };

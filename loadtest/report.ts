@@ -86,7 +86,7 @@ function stepSection(step: StepResult): string {
     for (const [name, h] of Object.entries(s.histograms)) {
       if (h.count === 0) continue;
       // seconds histograms read better in ms; bucket interpolation means these are estimates
-      const ms = name.endsWith('_seconds');
+      const ms = name.replace(/\{.*$/, '').endsWith('_seconds');
       const v = (x: number): string => (ms ? `${f1(x * 1000)} ms` : num(x));
       parts.push(`${name} p50 ${v(h.p50)} / p99 ${v(h.p99)} (n=${h.count})`);
     }

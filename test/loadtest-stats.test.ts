@@ -8,7 +8,7 @@ import {
   readHistogram,
   sumSeries,
 } from '../loadtest/metrics/prom-text.ts';
-import { summarizeScrapes, metricsUrlFor } from '../loadtest/metrics/scraper.ts';
+import { summarizeScrapes, metricsUrlFor, stageQuantilesMs } from '../loadtest/metrics/scraper.ts';
 import { judgeStep, parseRampSpec, rampOutcome, rampSteps } from '../loadtest/ramp.ts';
 import { SessionTracker } from '../loadtest/session-tracker.ts';
 
@@ -238,4 +238,28 @@ t.test('content aligner: finds a packet in the sent input, follows it, sees jump
   for (let i = 0; i < input.length; i += 960) small.pushInput(input.subarray(i, i + 960));
   t.equal(small.match(packetAt(1000, 14)), null, 'older than the history window');
   t.equal(small.match(packetAt(44_000, 15))?.offset, 44_000);
+});
+
+t.test('scrape summary: the server\'s hop stages are summarized one per stage, not summed', async (t) => {
+  const stageScrape = (engineCount: number): string =>
+    [
+      '# TYPE livestem_hop_stage_seconds histogram',
+      ...[
+        ['to_engine', 10, 10],
+        ['engine', 0, engineCount],
+      ].flatMap(([stage, fast, all]) => [
+        `livestem_hop_stage_seconds_bucket{le="0.001",stage="${stage}"} ${fast}`,
+        `livestem_hop_stage_seconds_bucket{le="0.01",stage="${stage}"} ${all}`,
+        `livestem_hop_stage_seconds_bucket{le="+Inf",stage="${stage}"} ${all}`,
+        `livestem_hop_stage_seconds_sum{stage="${stage}"} 0`,
+        `livestem_hop_stage_seconds_count{stage="${stage}"} ${all}`,
+      ]),
+    ].join('\n');
+  const s = summarizeScrapes('u', [stageScrape(0), stageScrape(10)].map((text, i) => ({ atMs: i, scrape: parsePromText(text) })), 0);
+  t.notOk('livestem_hop_stage_seconds' in s.histograms, 'no merged series');
+  t.equal(s.histograms['livestem_hop_stage_seconds{stage="engine"}']?.count, 10, 'the step\'s engine observations');
+  // to_engine saw nothing during the step; engine's 10 hops all fell in (1, 10] ms: p50 interpolates to 5.5 ms
+  const stages = stageQuantilesMs(s);
+  t.same(stages.map((x) => x.stage), ['engine'], 'only stages with hops in the step');
+  t.ok(Math.abs(stages[0]!.p50 - 5.5) < 1e-9 && Math.abs(stages[0]!.p99 - 9.91) < 1e-9, `engine p50 ${stages[0]!.p50} / p99 ${stages[0]!.p99} ms`);
 });

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { VadSmoother } from '../server/pipeline/vad-smoother.ts';
-import { calibrateFlag, flagTimeline, referenceBoundaries, scoreFlag } from '../training/eval/vad-flag.ts';
+import { boundaryAudibility, calibrateFlag, flagTimeline, hopLevelsDbfs, referenceBoundaries, scoreFlag } from '../training/eval/vad-flag.ts';
 
 const HOP_MS = 256 / 44.1;
 const hops = (ms: number): number => Math.round(ms / HOP_MS);
@@ -73,4 +73,23 @@ t.test('calibration finds thresholds between the classes of a biased model', asy
   t.ok(found.settings.threshold > 0.79, `on threshold ${found.settings.threshold} above the instrumental level`);
   t.ok(found.scores.balancedAccuracy! >= 0.9, `balanced accuracy ${found.scores.balancedAccuracy}`);
   t.ok(found.scores.hitRate! >= 0.75, `hit rate ${found.scores.hitRate}`);
+});
+
+t.test('boundary audibility: how far the labelled boundaries lie from the audible vocals', async (t) => {
+  const labels = song();
+  // The labelled verse starts with 300 ms of breath at −55 dBFS and ends with a 700 ms reverb tail at −50 dBFS.
+  const levels = Float32Array.from(labels, (l) => (l === 1 ? -20 : -90));
+  const onset = referenceBoundaries(labels, HOP_MS)[0]!.hop;
+  levels.fill(-55, onset, onset + hops(300));
+  const offset = referenceBoundaries(labels, HOP_MS)[1]!.hop;
+  levels.fill(-50, offset - hops(700), offset);
+  const a = boundaryAudibility(labels, levels, HOP_MS, -40);
+  t.equal(a.onsetLeadMs.length, 2);
+  t.ok(Math.abs(a.onsetLeadMs[0]! - 300) < HOP_MS, `onset lead ${a.onsetLeadMs[0]} ms`);
+  t.equal(a.onsetLeadMs[1], 0, 'an onset that is audible at once');
+  t.ok(Math.abs(a.offsetTailMs[0]! - 700) < HOP_MS, `offset tail ${a.offsetTailMs[0]} ms`);
+  const stereo = [Float32Array.from({ length: 512 }, (_, i) => (i < 256 ? 0.1 : 0)), new Float32Array(512)];
+  const db = hopLevelsDbfs(stereo, 256);
+  t.ok(Math.abs(db[0]! - 10 * Math.log10(0.01 / 2)) < 1e-4, 'hop level: RMS over both channels, dBFS');
+  t.ok(db[1]! < -150, 'silence');
 });

@@ -38,6 +38,17 @@ export interface ServerMetricsSummary {
   histograms: Record<string, HistogramSummary>;
 }
 
+/** Histograms whose series are summarized one per value of a label (summing them would mix unlike things). */
+const SPLIT_HISTOGRAMS: Record<string, string> = { livestem_hop_stage_seconds: 'stage' };
+
+/** The server's per-stage split of server-added latency over the step, in ms, in the server's stage order. */
+export function stageQuantilesMs(summary: ServerMetricsSummary): Array<{ stage: string; p50: number; p99: number }> {
+  const prefix = 'livestem_hop_stage_seconds{stage="';
+  return Object.entries(summary.histograms)
+    .filter(([name, h]) => name.startsWith(prefix) && h.count > 0)
+    .map(([name, h]) => ({ stage: name.slice(prefix.length, -2), p50: h.p50 * 1000, p99: h.p99 * 1000 }));
+}
+
 /** ws://host:port/v1/stream → http://host:port/metrics (wss → https). */
 export function metricsUrlFor(streamUrl: string): string {
   const u = new URL(streamUrl);
@@ -71,19 +82,31 @@ export function summarizeScrapes(url: string, scrapes: TimedScrape[], scrapeErro
       }
       if (!Number.isNaN(lastValue)) summary.gauges[family.name] = { max, last: lastValue };
     } else if (family.type === 'histogram') {
-      const after = readHistogram(last, family.name);
-      if (!after) continue;
-      const delta = histogramDelta(readHistogram(first, family.name), after);
-      summary.histograms[family.name] = {
-        count: delta.count,
-        mean: delta.count > 0 ? delta.sum / delta.count : Number.NaN,
-        p50: histogramQuantile(delta, 0.5),
-        p99: histogramQuantile(delta, 0.99),
-        buckets: delta.buckets,
-      };
+      const label = SPLIT_HISTOGRAMS[family.name];
+      const values = label === undefined ? [undefined] : labelValues(last, `${family.name}_count`, label);
+      for (const value of values) {
+        const labels: Record<string, string> = label === undefined || value === undefined ? {} : { [label]: value };
+        const after = readHistogram(last, family.name, labels);
+        if (!after) continue;
+        const delta = histogramDelta(readHistogram(first, family.name, labels), after);
+        const key = label === undefined ? family.name : `${family.name}{${label}="${value}"}`;
+        summary.histograms[key] = {
+          count: delta.count,
+          mean: delta.count > 0 ? delta.sum / delta.count : Number.NaN,
+          p50: histogramQuantile(delta, 0.5),
+          p99: histogramQuantile(delta, 0.99),
+          buckets: delta.buckets,
+        };
+      }
     }
   }
   return summary;
+}
+
+function labelValues(scrape: PromScrape, sample: string, label: string): string[] {
+  const out = new Set<string>();
+  for (const s of scrape.samples) if (s.name === sample && s.labels[label] !== undefined) out.add(s.labels[label]);
+  return [...out];
 }
 
 export class MetricsScraper {

@@ -21,6 +21,11 @@ export interface EngineCoreHooks {
   countNonFinite(samples: number): void;
   /** Input arrays streams are done with (a worker hands their buffers back to the I/O thread's pool). */
   recycle?(arrays: Float32Array[]): void;
+  /**
+   * The I/O thread's clock as this thread reads it (ms), for the stage stamps of output spans. Default: this
+   * thread's `performance.now()`, which is that clock when the engine runs on the I/O thread.
+   */
+  now?(): number;
 }
 
 export class EngineCore {
@@ -98,6 +103,7 @@ export class EngineCore {
         countFrames: (n: number) => this.hooks.countFrames(n),
         countNonFinite: (n: number) => this.hooks.countNonFinite(n),
         recycle: (arrays: Float32Array[]) => this.hooks.recycle?.(arrays),
+        now: this.hooks.now?.bind(this.hooks) ?? (() => performance.now()),
       };
       this.streams.set(streamId, new StreamEngine(streamId, command.config, entry.manifest, entry.model.createStream(), hooks));
     } catch (err) {

@@ -4,8 +4,9 @@
  * planar Float32 arrays, never as wire bytes: each transport owns its own wire format. Every message is
  * structured-clone safe, and the arrays in `audio` commands and `output` events are transferred, not copied.
  *
- * The engine never reads a clock: times (`arrivalMs`, due times) are the I/O thread's, carried in the messages, so
- * latency is measured on one clock from arrival to send.
+ * Times are the I/O thread's: arrival and due times are carried in the messages, so latency is measured on one
+ * clock from arrival to send. The engine reads a clock only to stamp when it took input in and emitted output, for
+ * the per-stage breakdown, and converts it to the I/O thread's first (engine-worker.ts).
  */
 import type { FramedOutput } from '../pipeline/output-framer.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -46,10 +47,15 @@ export interface EngineProgress {
 
 /**
  * A contiguous span of separated output as it crosses the boundary: the pipeline's framed span (both stems planar,
- * one array per client channel, transferred; the VAD of its hops; per hop the due and arrival times on the I/O
- * thread's clock, for latency accounting at send time).
+ * one array per client channel, transferred; the VAD of its hops; per hop the due, arrival and engine-handled times
+ * on the I/O thread's clock, for latency accounting at send time), and when it left the engine and reached the I/O
+ * thread (session/hop-stages.ts).
  */
-export type EngineOutput = FramedOutput;
+export interface EngineOutput extends FramedOutput {
+  emittedMs: number;
+  /** Set by the I/O side of a worker boundary when the event arrives; equal to `emittedMs` in-thread. */
+  receivedMs: number;
+}
 
 export type EngineEvent =
   | { type: 'output'; streamId: number; output: EngineOutput; progress: EngineProgress }

@@ -15,6 +15,8 @@ import type { EngineWorkerData, FromWorker, ToWorker } from './worker-messages.t
 const port = parentPort;
 if (!port) throw new Error('engine-worker.ts runs as a worker thread (see worker-pool.ts)');
 const data = workerData as EngineWorkerData;
+/** Both origins are epoch ms of one host's clock: this shifts this thread's `now()` onto the I/O thread's. */
+const ioClockOffsetMs = performance.timeOrigin - data.ioTimeOriginMs;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -46,6 +48,7 @@ async function run(): Promise<void> {
       for (const a of arrays) if (a.buffer instanceof ArrayBuffer) recycled.add(a.buffer);
       scheduleFlush();
     },
+    now: () => performance.now() + ioClockOffsetMs,
   });
 
   function scheduleFlush(): void {

@@ -1,16 +1,17 @@
 /**
  * A session's bounded FIFO of received audio (planar, client rate) interleaved with the `flush`/`end` markers that
  * must be applied exactly between the audio before and after them. Each audio item remembers when it arrived, so
- * the hops it completes can be timed against real time. The bound is enforced by the I/O thread's session, which
- * refuses input (or has it trimmed) before it gets here.
+ * the hops it completes can be timed against real time, and when the engine took it in (the per-stage breakdown).
+ * The bound is enforced by the I/O thread's session, which refuses input (or has it trimmed) before it gets here.
  */
 export type QueueItem =
-  | { kind: 'audio'; samples: Float32Array[]; offset: number; arrivalMs: number }
-  | { kind: 'marker'; marker: 'flush' | 'end'; arrivalMs: number };
+  | { kind: 'audio'; samples: Float32Array[]; offset: number; arrivalMs: number; handledMs: number }
+  | { kind: 'marker'; marker: 'flush' | 'end'; arrivalMs: number; handledMs: number };
 
 export interface AudioPiece {
   samples: Float32Array[];
   arrivalMs: number;
+  handledMs: number;
 }
 
 export class InputQueue {
@@ -24,15 +25,15 @@ export class InputQueue {
     return this.audioSamples;
   }
 
-  pushAudio(samples: Float32Array[], arrivalMs: number): void {
+  pushAudio(samples: Float32Array[], arrivalMs: number, handledMs: number): void {
     const length = samples[0]?.length ?? 0;
     if (length === 0) return;
-    this.items.push({ kind: 'audio', samples, offset: 0, arrivalMs });
+    this.items.push({ kind: 'audio', samples, offset: 0, arrivalMs, handledMs });
     this.audioSamples += length;
   }
 
-  pushMarker(marker: 'flush' | 'end', arrivalMs: number): void {
-    this.items.push({ kind: 'marker', marker, arrivalMs });
+  pushMarker(marker: 'flush' | 'end', arrivalMs: number, handledMs: number): void {
+    this.items.push({ kind: 'marker', marker, arrivalMs, handledMs });
   }
 
   peek(): QueueItem | undefined {
@@ -49,7 +50,7 @@ export class InputQueue {
     this.audioSamples -= end - item.offset;
     item.offset = end;
     if (end === length) this.retire(item.samples);
-    return { samples, arrivalMs: item.arrivalMs };
+    return { samples, arrivalMs: item.arrivalMs, handledMs: item.handledMs };
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import { loadModelDir } from '../inference/model-registry.ts';
 import type { ExecutionProvider } from '../inference/model-runtime.ts';
+import type { VocalGateSettings } from '../pipeline/vocal-gate.ts';
 import { Batcher } from './batcher.ts';
 import { EngineCore } from './engine-core.ts';
 import type { EngineEvent, EngineOutput } from './engine-protocol.ts';
@@ -53,10 +54,11 @@ class OfflineCollector {
 
 export async function createOfflineSeparator(
   modelDir: string,
-  options: { provider?: ExecutionProvider; intraOpThreads?: number } = {},
+  /** `vocalGate` replaces the manifest's vocal gate (null: none) — what `calibrate:gate` compares candidates with. */
+  options: { provider?: ExecutionProvider; intraOpThreads?: number; vocalGate?: VocalGateSettings | null } = {},
 ): Promise<OfflineSeparator> {
   const model = await loadModelDir(modelDir, { provider: options.provider ?? 'cpu', intraOpThreads: options.intraOpThreads ?? 1 });
-  const { manifest } = model;
+  const manifest: ModelManifest = options.vocalGate === undefined ? model.manifest : { ...model.manifest, vocalGate: options.vocalGate ?? undefined };
   const batcher = new Batcher(model.runtime, { maxBatch: 1, windowMs: 0 });
   const listeners = new Map<number, (event: EngineEvent) => void>();
   const core = new EngineCore(new Map([[manifest.name, { manifest, model: batcher }]]), {

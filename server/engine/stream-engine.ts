@@ -8,7 +8,7 @@ import type { FrameModelStream } from '../inference/frame-model.ts';
 import type { ModelManifest } from '../inference/model-manifest.ts';
 import { OutputFramer } from '../pipeline/output-framer.ts';
 import { SeparationPipeline } from '../pipeline/separation-pipeline.ts';
-import { VadSmoother } from '../pipeline/vad-smoother.ts';
+import { flagSettingsOf, VadSmoother } from '../pipeline/vad-smoother.ts';
 import type { EngineEvent, EngineProgress, EngineStreamConfig } from './engine-protocol.ts';
 import { InputQueue } from './input-queue.ts';
 
@@ -19,6 +19,8 @@ export interface StreamEngineHooks {
   countNonFinite(samples: number): void;
   /** Input arrays the stream is done with (their samples are in the pipeline, or were dropped): reusable. */
   recycle?(arrays: Float32Array[]): void;
+  /** The I/O thread's clock as this thread reads it (ms), to stamp when input was taken in and output emitted. */
+  now(): number;
 }
 
 export class StreamEngine {
@@ -29,11 +31,14 @@ export class StreamEngine {
   private readonly frameDue: number[] = [];
   /** Arrival of the input message that completed each pending frame (server-added latency starts there). */
   private readonly frameArrival: number[] = [];
+  /** When the engine took in that input message (the per-stage breakdown of server-added latency). */
+  private readonly frameHandled: number[] = [];
   private pushedInput = 0;
   private droppedInput = 0;
   private firstAudioMs: number | undefined;
   private lastDueMs = 0;
   private lastArrivalMs = 0;
+  private lastHandledMs = 0;
   private aboveLowWater = false;
   private pumping = false;
   private stopped = false;
@@ -53,7 +58,7 @@ export class StreamEngine {
       outputRateHz: config.outputSampleRateHz,
     });
     const hopMs = (manifest.stft.hopSamples / manifest.sampleRateHz) * 1000;
-    this.vad = config.vad ? new VadSmoother({ threshold: manifest.vadThreshold, hopMs }) : undefined;
+    this.vad = config.vad ? new VadSmoother({ ...flagSettingsOf(manifest), hopMs }) : undefined;
     this.framer = new OutputFramer(config.inputChannels, this.vad, this.pipeline.vadHopSamples);
   }
 
@@ -64,13 +69,13 @@ export class StreamEngine {
 
   pushAudio(samples: Float32Array[], arrivalMs: number): void {
     this.firstAudioMs ??= arrivalMs;
-    this.queue.pushAudio(samples, arrivalMs);
+    this.queue.pushAudio(samples, arrivalMs, this.hooks.now());
     if (this.queue.bufferedSamples >= this.config.lowWaterInputSamples) this.aboveLowWater = true;
     this.kick();
   }
 
   pushMarker(marker: 'flush' | 'end', arrivalMs: number): void {
-    this.queue.pushMarker(marker, arrivalMs);
+    this.queue.pushMarker(marker, arrivalMs, this.hooks.now());
     this.kick();
   }
 
@@ -120,7 +125,9 @@ export class StreamEngine {
         this.lastDueMs = dueMs;
         const arrivalMs = this.frameArrival.shift() ?? this.lastArrivalMs;
         this.lastArrivalMs = arrivalMs;
-        framer.add(block, dueMs, arrivalMs);
+        const handledMs = this.frameHandled.shift() ?? this.lastHandledMs;
+        this.lastHandledMs = handledMs;
+        framer.add(block, dueMs, arrivalMs, handledMs);
         this.hooks.countFrames(1);
         const moreReady = pipeline.framesPending > 0 || queue.peek()?.kind === 'audio';
         if (!moreReady || framer.pendingSamples >= this.config.maxFrameSamples) this.emit();
@@ -137,6 +144,7 @@ export class StreamEngine {
         for (let i = before; i < pipeline.framesPending; i++) {
           this.frameDue.push(dueMs);
           this.frameArrival.push(head.arrivalMs);
+          this.frameHandled.push(head.handledMs);
         }
         continue;
       }
@@ -171,6 +179,7 @@ export class StreamEngine {
       for (let i = before; i < pipeline.framesPending; i++) {
         this.frameDue.push(Math.max(piece.arrivalMs, realTimeMs));
         this.frameArrival.push(piece.arrivalMs);
+        this.frameHandled.push(piece.handledMs);
       }
     }
     if (this.aboveLowWater && queue.bufferedSamples < config.lowWaterInputSamples) {
@@ -191,7 +200,9 @@ export class StreamEngine {
     let bad = 0;
     for (const channels of [out.vocals, out.accompaniment]) bad += zeroNonFinite(channels);
     if (bad > 0) this.hooks.countNonFinite(bad);
-    this.hooks.emit({ type: 'output', streamId: this.streamId, output: out, progress: this.progress });
+    // Received = emitted until the I/O side of a worker boundary restamps it (in-thread there is no hop between).
+    const emittedMs = this.hooks.now();
+    this.hooks.emit({ type: 'output', streamId: this.streamId, output: { ...out, emittedMs, receivedMs: emittedMs }, progress: this.progress });
   }
 }
 

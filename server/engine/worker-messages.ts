@@ -13,6 +13,11 @@ export interface EngineWorkerData {
   intraOpThreads: number;
   maxBatch: number;
   batchWindowMs: number;
+  /**
+   * The I/O thread's `performance.timeOrigin`: the worker stamps spans on the I/O clock as
+   * `performance.now() + (performance.timeOrigin − ioTimeOriginMs)` (set by the pool).
+   */
+  ioTimeOriginMs: number;
 }
 
 /** Commands go in batches: everything one turn of the I/O thread has for a worker (one socket read's messages). */

@@ -51,6 +51,20 @@ export const modelManifestSchema = z.object({
       offMs: z.number().nonnegative().max(2000),
     })
     .optional(),
+  /**
+   * The causal gate that moves the vocals mask's residue to the accompaniment where the model's VAD is sure nobody
+   * sings (server/pipeline/vocal-gate.ts; chosen on validation by `npm run calibrate:gate`). Absent: no gate.
+   */
+  vocalGate: z
+    .object({
+      lowProb: z.number().min(0).max(1),
+      highProb: z.number().min(0).max(1),
+      floorGain: z.number().min(0).max(1),
+      openMs: z.number().nonnegative().max(2000),
+      closeMs: z.number().nonnegative().max(2000),
+    })
+    .refine((g) => g.highProb > g.lowProb, { message: 'vocalGate.highProb must exceed lowProb' })
+    .optional(),
   io: z.object({
     input: tensorSpecSchema,
     mask: tensorSpecSchema,

@@ -100,6 +100,17 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  /**
+   * Per hop, server-added latency split at the engine's stamps (session/hop-stages.ts): the stages of one hop sum to
+   * its `livestem_hop_server_added_seconds` observation. Buckets start at 50 µs: most stages are far below a hop.
+   */
+  readonly hopStageSeconds = new Histogram({
+    name: 'livestem_hop_stage_seconds',
+    help: 'Per hop: server-added latency by stage (to_engine, engine, to_io, write); the stages of a hop sum to its server-added latency',
+    labelNames: ['stage'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   readonly admissionHeadroomSeconds = new Gauge({
     name: 'livestem_admission_headroom_seconds',
     help: 'Latency budget minus the per-hop latency predicted with one more session; at or below 0 new sessions are refused',

@@ -18,12 +18,15 @@ export interface FramedOutput {
   dueMs: number[];
   /** When the input that completed each hop arrived, for server-added latency. */
   arrivalMs: number[];
+  /** When the engine took that input in (its clock converted to the I/O thread's), for the per-stage breakdown. */
+  handledMs: number[];
 }
 
 export class OutputFramer {
   private blocks: SeparatedBlock[] = [];
   private due: number[] = [];
   private arrival: number[] = [];
+  private handled: number[] = [];
   private samples = 0;
   private firstOffset: number | undefined;
 
@@ -37,7 +40,7 @@ export class OutputFramer {
     return this.samples;
   }
 
-  add(block: SeparatedBlock, dueMs: number, arrivalMs: number): void {
+  add(block: SeparatedBlock, dueMs: number, arrivalMs: number, handledMs: number): void {
     const expected = this.firstOffset === undefined ? undefined : this.firstOffset + this.samples;
     if (expected !== undefined && block.sampleOffset !== expected) {
       throw new Error(`blocks not contiguous: ${block.sampleOffset} after ${expected}`);
@@ -46,6 +49,7 @@ export class OutputFramer {
     this.blocks.push(block);
     this.due.push(dueMs);
     this.arrival.push(arrivalMs);
+    this.handled.push(handledMs);
     this.samples += block.vocals[0]?.length ?? 0;
   }
 
@@ -57,9 +61,11 @@ export class OutputFramer {
     const sampleCount = this.samples;
     const dueMs = this.due;
     const arrivalMs = this.arrival;
+    const handledMs = this.handled;
     this.blocks = [];
     this.due = [];
     this.arrival = [];
+    this.handled = [];
     this.samples = 0;
     this.firstOffset = undefined;
     return {
@@ -70,6 +76,7 @@ export class OutputFramer {
       vad: this.vadMessage(blocks),
       dueMs,
       arrivalMs,
+      handledMs,
     };
   }
 

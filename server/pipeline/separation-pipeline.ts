@@ -19,6 +19,7 @@ import { OlaSynthesizer, StftAnalyzer, stftLatencySamples, type StftConfig, type
 import { magnitudeFeatures } from './mask.ts';
 import { OutputAligner } from './output-aligner.ts';
 import { SampleFifo } from './sample-fifo.ts';
+import { VocalGate, type VocalGateSettings } from './vocal-gate.ts';
 import { outputLengthFor, planRates, segmentPhase, type RatePlan, type SegmentPhase } from './rate-plan.ts';
 
 function ceilDiv(numerator: number, denominator: number): number {
@@ -31,6 +32,8 @@ export interface PipelineModelSpec {
   /** Model channels (2 for every model the manifest admits). */
   channels: number;
   bins: number;
+  /** Gate the vocals by the model's VAD (absent: the mask as the model gives it). */
+  vocalGate?: VocalGateSettings | undefined;
 }
 
 export interface PipelineOptions {
@@ -57,6 +60,7 @@ interface SegmentStages {
   mixtureDelay: SampleFifo;
   outResampler: Resampler | undefined;
   aligner: OutputAligner;
+  gate: VocalGate | undefined;
   /** Where this segment's output grid sits relative to its first input sample (see `segmentPhase`). */
   phase: SegmentPhase;
 }
@@ -72,6 +76,7 @@ export class SeparationPipeline {
   private stages: SegmentStages;
   private readonly pending: StftFrame[] = [];
   private readonly features: Float32Array;
+  private readonly gatedMask: Float32Array;
   private segmentInput = 0;
   private segmentFramesDone = 0;
   private segmentEnded = false;
@@ -93,6 +98,7 @@ export class SeparationPipeline {
     this.latencySamples = this.plan.latencyOutputSamples;
     this.vadHopSamples = (model.stft.hopSamples * options.outputRateHz) / model.sampleRateHz;
     this.features = new Float32Array(model.channels * model.bins);
+    this.gatedMask = new Float32Array(model.channels * model.bins);
     this.stages = this.createStages(0);
   }
 
@@ -119,6 +125,7 @@ export class SeparationPipeline {
               offsetPhases: phase.outputOffsetPhases,
             }),
       aligner: new OutputAligner(plan.latencyOutputSamples),
+      gate: model.vocalGate ? new VocalGate(model.vocalGate, (1000 * model.stft.hopSamples) / model.sampleRateHz) : undefined,
       phase,
     };
   }
@@ -187,7 +194,7 @@ export class SeparationPipeline {
     // vocals = mask · X (mask.ts applyMask), applied inside the overlap-add pass; both channels in one allocation
     const vocalsBuffer = new Float32Array(this.model.channels * hop);
     const v = Array.from({ length: this.model.channels }, (_, c) => vocalsBuffer.subarray(c * hop, (c + 1) * hop));
-    st.vocalsOla.pushMasked(frame, mask, v);
+    st.vocalsOla.pushMasked(frame, this.gate(mask, vadProb), v);
     st.analyzer.recycle(frame);
     const a = st.mixtureDelay.shift(hop);
     for (let c = 0; c < a.length; c++) {
@@ -204,6 +211,15 @@ export class SeparationPipeline {
     const accompaniment = this.downmix(aligned.slice(2, 4));
     const vad = k < this.segmentVadFrames ? { prob: vadProb, sampleOffset: this.vadOffset(k) } : undefined;
     return { sampleOffset, vocals, accompaniment, vad };
+  }
+
+  /** The model's mask scaled by the vocal gate's gain for this hop (a copy: the model's output is left as it is). */
+  private gate(mask: Float32Array, vadProb: number): Float32Array {
+    const gain = this.stages.gate?.next(vadProb) ?? 1;
+    if (gain === 1) return mask;
+    const out = this.gatedMask;
+    for (let i = 0; i < mask.length; i++) out[i] = gain * mask[i]!;
+    return out;
   }
 
   /**

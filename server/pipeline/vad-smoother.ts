@@ -15,6 +15,11 @@ export interface VadFlagSettings {
   offMs?: number;
 }
 
+/** The flag settings a model ships with (manifest `vadThreshold` + `vadFlag`): what the server and the eval both use. */
+export function flagSettingsOf(manifest: { vadThreshold: number; vadFlag?: Omit<VadFlagSettings, 'threshold'> | undefined }): VadFlagSettings {
+  return { threshold: manifest.vadThreshold, ...manifest.vadFlag };
+}
+
 export interface VadSmootherOptions extends VadFlagSettings {
   hopMs: number;
 }

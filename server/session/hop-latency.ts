@@ -4,10 +4,12 @@
  * - processing latency: from when the hop was due (its input arrived and real time reached it) to the write; a hop
  *   later than the late-frame threshold is counted late (it is still sent). Also what admission watches (via
  *   `metrics.recentHopLatency`): a client sending faster than real time is not held against the others.
- * - server-added latency: from the arrival of the input message that completed the hop to the write.
+ * - server-added latency: from the arrival of the input message that completed the hop to the write, and its split
+ *   into stages at the engine's stamps (hop-stages.ts).
  */
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { HOP_STAGES, splitHop, type HopStamps } from './hop-stages.ts';
 
 /** Hops of a new session (~1 s at 44.1 kHz / 256) that admission's recent-latency window does not see. */
 export const ADMISSION_WARMUP_HOPS = 172;
@@ -28,7 +30,16 @@ export interface LatencyQuantiles {
 export interface HopTimes {
   dueMs: readonly number[];
   arrivalMs: readonly number[];
+  /**
+   * The stage stamps (EngineOutput): per hop when the engine took its input in; per span when it left the engine
+   * and when it reached the I/O thread. Without them only the totals are accounted.
+   */
+  handledMs?: readonly number[];
+  emittedMs?: number;
+  receivedMs?: number;
 }
+
+type StageObserver = { observe(seconds: number): void };
 
 export class HopLatency {
   private lastMs = 0;
@@ -37,11 +48,17 @@ export class HopLatency {
   private maxMs = 0;
   private late = 0;
   private readonly serverAdded = new LatencyHistogram();
+  /** Scratch for one hop's split (no allocation per hop), and the histogram child of each stage, in HOP_STAGES order. */
+  private readonly stageMs = new Float64Array(HOP_STAGES.length);
+  private readonly stamps: HopStamps = { arrivalMs: 0, handledMs: 0, emittedMs: 0, receivedMs: 0, writtenMs: 0 };
+  private readonly stages: readonly StageObserver[];
 
   constructor(
     private readonly lateFrameMs: number,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.stages = HOP_STAGES.map((stage) => metrics.hopStageSeconds.labels({ stage }));
+  }
 
   get lateFrames(): number {
     return this.late;
@@ -60,7 +77,11 @@ export class HopLatency {
 
   /** Accounts the hops of a span whose output was written to the transport at `writtenMs`. */
   account(hops: HopTimes, writtenMs: number): void {
-    const { dueMs, arrivalMs } = hops;
+    const { dueMs, arrivalMs, handledMs, emittedMs, receivedMs } = hops;
+    const stamps = this.stamps;
+    stamps.writtenMs = writtenMs;
+    stamps.emittedMs = emittedMs ?? 0;
+    stamps.receivedMs = receivedMs ?? 0;
     for (let i = 0; i < dueMs.length; i++) {
       const latencyMs = Math.max(0, writtenMs - dueMs[i]!);
       this.metrics.hopLatencySeconds.observe(latencyMs / 1000);
@@ -80,6 +101,12 @@ export class HopLatency {
       const addedMs = Math.max(0, writtenMs - arrived);
       this.serverAdded.observe(addedMs);
       this.metrics.hopServerAddedSeconds.observe(addedMs / 1000);
+      const handled = handledMs?.[i];
+      if (handled === undefined || emittedMs === undefined || receivedMs === undefined) continue;
+      stamps.arrivalMs = arrived;
+      stamps.handledMs = handled;
+      splitHop(stamps, this.stageMs);
+      for (let s = 0; s < this.stages.length; s++) this.stages[s]!.observe(this.stageMs[s]! / 1000);
     }
   }
 }

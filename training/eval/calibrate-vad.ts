@@ -10,10 +10,20 @@ import { parseArgs } from 'node:util';
 import { loadTrackAudio } from '../data/musdb.ts';
 import { openMusdb } from '../data/open-dataset.ts';
 import { loadModelUnderTest } from './model-under-test.ts';
-import { calibrateFlag, scoreTracks, type LabelledTrack } from './vad-flag.ts';
+import { flagSettingsOf } from '../../server/pipeline/vad-smoother.ts';
+import { boundaryAudibility, calibrateFlag, hopLevelsDbfs, scoreTracks, type LabelledTrack } from './vad-flag.ts';
 
 function pct(v: number | null): string {
   return v === null ? '—' : `${(100 * v).toFixed(1)} %`;
+}
+
+/** A hop level a listener hears in a mix (the labels' own threshold is about −64 dBFS). */
+const AUDIBLE_DBFS = -40;
+
+function spread(ms: number[]): string {
+  if (ms.length === 0) return '—';
+  const s = [...ms].sort((a, b) => a - b);
+  return `median ${s[Math.floor(s.length / 2)]!.toFixed(0)} ms (${s[0]!.toFixed(0)}–${s.at(-1)!.toFixed(0)} ms, ${s.length})`;
 }
 
 async function main(): Promise<void> {
@@ -31,14 +41,21 @@ async function main(): Promise<void> {
   const m = model.manifest;
   const hopMs = (1000 * m.stft.hopSamples) / m.sampleRateHz;
   const labelled: LabelledTrack[] = [];
+  const audibility = { onsetLeadMs: [] as number[], offsetTailMs: [] as number[] };
   for (const track of tracks) {
     const length = Math.min(track.lengthSamples, Math.round(Number(values.seconds) * track.sampleRateHz));
     const audio = await loadTrackAudio(track, 0, length);
     const out = await model.separate(audio.mixture, audio.vocals, track.sampleRateHz);
-    if (out.vad !== undefined) labelled.push({ probabilities: out.vad.probabilities, labels: out.vad.labels });
+    if (out.vad === undefined) continue;
+    labelled.push({ probabilities: out.vad.probabilities, labels: out.vad.labels });
+    if (track.sampleRateHz === m.sampleRateHz) {
+      const a = boundaryAudibility(out.vad.labels, hopLevelsDbfs(audio.vocals, m.stft.hopSamples), hopMs, AUDIBLE_DBFS);
+      audibility.onsetLeadMs.push(...a.onsetLeadMs);
+      audibility.offsetTailMs.push(...a.offsetTailMs);
+    }
   }
   await model.close();
-  const current = scoreTracks(labelled, hopMs, { threshold: m.vadThreshold, ...m.vadFlag });
+  const current = scoreTracks(labelled, hopMs, flagSettingsOf(m));
   const found = calibrateFlag(labelled, hopMs);
   const line = (name: string, s: typeof current): string =>
     `${name}: balanced accuracy (100 ms) ${pct(s.balancedAccuracy)}, boundaries hit within 200 ms ${s.boundariesHit}/${s.boundaries} (${pct(s.hitRate)}), `
@@ -46,6 +63,7 @@ async function main(): Promise<void> {
   console.log(`${labelled.length} validation tracks × ≤ ${values.seconds} s, model ${model.dir}`);
   console.log(line('current', current));
   console.log(line('calibrated', found.scores));
+  console.log(`label boundaries vs the vocals reaching ${AUDIBLE_DBFS} dBFS: onsets ${spread(audibility.onsetLeadMs)} earlier, offsets ${spread(audibility.offsetTailMs)} later`);
   console.log(`settings (${found.tried} tried): ${JSON.stringify(found.settings)}`);
   if (values.write) {
     const path = join(model.dir, 'manifest.json');

@@ -1,6 +1,6 @@
 /**
  * npm run eval -- [--model <name|path>] [--data data/synth/test] [--out results/] [--save-estimates DIR]
- *                 [--tracks N] [--seconds S] [--baselines-only]
+ *                 [--tracks N] [--seconds S] [--baselines-only | --model-only]
  *
  * Per track of a MUSDB-layout split (HQ folders or .stem.mp4), runs the model through the server's own streaming
  * engine (server/engine/offline-separator.ts: causal, frame by frame, latency-compensated) and the baselines, then
@@ -15,7 +15,7 @@ import { ModelNotFoundError } from './model-under-test.ts';
 import { runEvaluation } from './run-eval.ts';
 
 const USAGE = `usage: npm run eval -- [--model <name|path>] [--data data/synth/test] [--out results/]
-                      [--save-estimates DIR] [--tracks N] [--seconds S] [--baselines-only]`;
+                      [--save-estimates DIR] [--tracks N] [--seconds S] [--baselines-only | --model-only]`;
 
 class UsageError extends Error {}
 
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
         tracks: { type: 'string' },
         seconds: { type: 'string' },
         'baselines-only': { type: 'boolean', default: false },
+        'model-only': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     out: values.out,
     model: values.model,
     baselinesOnly: values['baselines-only'],
+    modelOnly: values['model-only'],
     saveEstimates: values['save-estimates'],
     maxTracks: tracks === undefined ? undefined : Math.floor(tracks),
     maxSeconds: positiveNumber('seconds', values.seconds),

@@ -9,6 +9,7 @@ import type { ModelManifest } from '../../server/inference/model-manifest.ts';
 import { createOfflineSeparator, type OfflineSeparator } from '../../server/engine/offline-separator.ts';
 import { VAD_AMPLITUDE_THRESHOLD, vocalActivityPerStftFrame } from '../data/vad-labels.ts';
 import type { MethodOutput } from './score-track.ts';
+import { flagSettingsOf } from '../../server/pipeline/vad-smoother.ts';
 
 const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -76,7 +77,7 @@ export async function loadModelUnderTest(nameOrPath: string | undefined): Promis
           labels: labelsOnModelHops(trueVocals, manifest, sampleRateHz),
           threshold: manifest.vadThreshold,
           hopMs: (1000 * manifest.stft.hopSamples) / manifest.sampleRateHz,
-          flag: { threshold: manifest.vadThreshold, ...manifest.vadFlag },
+          flag: flagSettingsOf(manifest),
         },
       };
     },

@@ -27,6 +27,8 @@ export interface EvalOptions {
   /** Model name under models/ or a model directory; undefined = the server's default model. */
   model?: string | undefined;
   baselinesOnly?: boolean;
+  /** Score the model alone (no baselines): for comparing candidates quickly. */
+  modelOnly?: boolean;
   saveEstimates?: string | undefined;
   maxTracks?: number | undefined;
   maxSeconds?: number | undefined;
@@ -49,7 +51,8 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalResult> {
   const model: ModelUnderTest | undefined = options.baselinesOnly === true ? undefined : await loadModelUnderTest(options.model);
   const stft = model?.manifest.stft ?? DEFAULT_STFT;
   const reportName = model?.manifest.name ?? 'baselines';
-  const methods = [...(model ? [model.manifest.name] : []), ...BASELINE_METHODS];
+  if (options.modelOnly === true && model === undefined) throw new Error('modelOnly and baselinesOnly exclude each other');
+  const methods = [...(model ? [model.manifest.name] : []), ...(options.modelOnly === true ? [] : BASELINE_METHODS)];
 
   const records: TrackRecord[] = [];
   const pooled: PooledVad = { probabilities: [], labels: [] };

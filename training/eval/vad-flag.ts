@@ -79,6 +79,43 @@ export function referenceBoundaries(labels: ArrayLike<number>, hopMs: number, ru
   return out;
 }
 
+/** Per-hop RMS level of a (stereo) signal in dBFS: hop k = samples [k·hop, (k+1)·hop). */
+export function hopLevelsDbfs(signal: Float32Array[], hopSamples: number): Float32Array {
+  const hops = Math.floor((signal[0]?.length ?? 0) / hopSamples);
+  const out = new Float32Array(hops);
+  for (let k = 0; k < hops; k++) {
+    let e = 0;
+    for (const ch of signal) for (let i = k * hopSamples; i < (k + 1) * hopSamples; i++) e += ch[i]! * ch[i]!;
+    out[k] = 10 * Math.log10(e / (hopSamples * signal.length) + 1e-20);
+  }
+  return out;
+}
+
+/**
+ * How far each reference boundary lies from where the vocals are audible: for an onset, the time from the labelled
+ * onset to the first hop at or above `audibleDbfs`; for an offset, from the last such hop to the labelled offset. The
+ * labels (seed-004: 10 ms mean |x| > 5·10⁻⁴, about −64 dBFS) mark breaths and reverb tails too, so a detector that
+ * follows what a listener hears is late on onsets and early on offsets by these amounts.
+ */
+export function boundaryAudibility(labels: ArrayLike<number>, vocalLevelsDbfs: ArrayLike<number>, hopMs: number, audibleDbfs: number, rules: BoundaryRules = DEFAULT_BOUNDARY_RULES): { onsetLeadMs: number[]; offsetTailMs: number[] } {
+  const onsetLeadMs: number[] = [];
+  const offsetTailMs: number[] = [];
+  const n = Math.min(labels.length, vocalLevelsDbfs.length);
+  for (const b of referenceBoundaries(labels, hopMs, rules)) {
+    if (b.hop >= n) continue;
+    if (b.active) {
+      let k = b.hop;
+      while (k < n && vocalLevelsDbfs[k]! < audibleDbfs) k++;
+      onsetLeadMs.push((k - b.hop) * hopMs);
+    } else {
+      let k = b.hop - 1;
+      while (k > 0 && vocalLevelsDbfs[k]! < audibleDbfs) k--;
+      offsetTailMs.push((b.hop - 1 - k) * hopMs);
+    }
+  }
+  return { onsetLeadMs, offsetTailMs };
+}
+
 function majority(values: ArrayLike<number>, from: number, to: number): number {
   let sum = 0;
   for (let k = from; k < to; k++) sum += values[k]!;
