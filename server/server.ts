@@ -93,7 +93,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       engineWorkers: engine.workerCount,
     });
   }
-  const load = new LoadMonitor(() => engine.busyTimeMs());
+  // The registry (below) exists before the first sample (one interval after start).
+  const load = new LoadMonitor(() => engine.busyTimeMs(), () => registry.activeCount);
   load.start();
   const manifests = new Map<string, ModelManifest>(served.map((m) => [m.manifest.name, m.manifest]));
   const admission = createAdmission(
@@ -104,7 +105,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // the tightest model sets the pace: every one of its streams needs a hop served per hop interval
       hopIntervalMs: Math.min(...served.map(({ manifest: m }) => (m.stft.hopSamples / m.sampleRateHz) * 1000)),
     },
-    { metrics, load: () => load.load, now: () => realTimers.now() },
+    { metrics, load: () => ({ load: load.load, loadSessions: load.loadSessions }), now: () => realTimers.now() },
   );
   const registry = new SessionRegistry({
     settings: {

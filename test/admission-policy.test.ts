@@ -6,10 +6,10 @@ import t from 'tap';
 import { decideAdmission, type AdmissionOptions, type AdmissionSignals } from '../server/session/admission-policy.ts';
 
 const options: AdmissionOptions = { budgetMs: 10, maxLoad: 0.85, hopIntervalMs: 5.8, minWindowHops: 200 };
-const quiet: AdmissionSignals = { activeSessions: 4, load: 0.2, recentP99Ms: 2, recentHops: 5000 };
+const quiet: AdmissionSignals = { activeSessions: 4, load: 0.2, loadSessions: 4, recentP99Ms: 2, recentHops: 5000 };
 
 t.test('an idle server admits even with a bad tail measured: nobody is left to degrade', async (t) => {
-  const d = decideAdmission({ activeSessions: 0, load: 1, recentP99Ms: 500, recentHops: 5000 }, options);
+  const d = decideAdmission({ activeSessions: 0, load: 1, loadSessions: 3, recentP99Ms: 500, recentHops: 5000 }, options);
   t.same(d, { admit: true, headroomMs: 10 });
 });
 
@@ -34,17 +34,28 @@ t.test('a recent p99 above the budget refuses, once enough hops were measured', 
 });
 
 t.test('projected load above --max-load refuses before latency shows it', async (t) => {
-  const d = decideAdmission({ activeSessions: 4, load: 0.7, recentP99Ms: 3, recentHops: 5000 }, options);
+  const d = decideAdmission({ activeSessions: 4, load: 0.7, loadSessions: 4, recentP99Ms: 3, recentHops: 5000 }, options);
   t.equal(d.admit, false, '0.7 × 5/4 = 0.875 > 0.85');
   t.equal(d.reason, 'engine load 0.70 (0.88 with one more session) above 0.85');
-  t.equal(decideAdmission({ activeSessions: 40, load: 0.7, recentP99Ms: 3, recentHops: 5000 }, options).admit, true, '0.7 × 41/40 = 0.72');
-  t.match(decideAdmission({ activeSessions: 1, load: 0.95, recentP99Ms: 1, recentHops: 0 }, options).reason, /engine load 0.95/);
+  t.equal(decideAdmission({ activeSessions: 40, load: 0.7, loadSessions: 40, recentP99Ms: 3, recentHops: 5000 }, options).admit, true, '0.7 × 41/40 = 0.72');
+  t.match(decideAdmission({ activeSessions: 1, load: 0.95, loadSessions: 1, recentP99Ms: 1, recentHops: 0 }, options).reason, /engine load 0.95/);
 });
 
 t.test('a hop interval longer than the budget: the round time refuses within the load ceiling', async (t) => {
   // 2048/512 at 44.1 kHz: 11.6 ms per hop; 0.8 × 9/8 = 0.9 busy (under the 0.95 ceiling) is 10.4 ms per round
-  const d = decideAdmission({ activeSessions: 8, load: 0.8, recentP99Ms: 3, recentHops: 5000 }, { ...options, hopIntervalMs: 11.6, maxLoad: 0.95 });
+  const d = decideAdmission({ activeSessions: 8, load: 0.8, loadSessions: 8, recentP99Ms: 3, recentHops: 5000 }, { ...options, hopIntervalMs: 11.6, maxLoad: 0.95 });
   t.equal(d.admit, false);
   t.equal(d.reason, 'engine busy 10.4 ms per 11.6 ms hop with one more session, above the 10.0 ms budget');
   t.ok(d.headroomMs < 0);
+});
+
+t.test('the load is charged to the sessions it was sampled with, not to the sessions now', async (t) => {
+  // A second ago 12 sessions made load 0.51; they left, one new session is streaming, a second one asks.
+  const afterChurn = decideAdmission({ activeSessions: 1, load: 0.51, loadSessions: 12, recentP99Ms: 3, recentHops: 5000 }, options);
+  t.equal(afterChurn.admit, true, '0.51 / 12 per session × 2 sessions = 0.085');
+  // 12 sessions sampled at 0.6; 4 more joined since (not in the sample yet): 0.6 / 12 × 17 = 0.85 — the new ones count.
+  const joined = decideAdmission({ activeSessions: 16, load: 0.6, loadSessions: 12, recentP99Ms: 3, recentHops: 5000 }, { ...options, maxLoad: 0.84 });
+  t.equal(joined.admit, false);
+  t.match(joined.reason, /engine load 0.60 \(0.85 with one more session\)/);
+  t.equal(decideAdmission({ activeSessions: 2, load: 0.3, loadSessions: 0, recentP99Ms: 3, recentHops: 5000 }, options).admit, true, 'a sample with nobody streaming is fixed cost: not scaled');
 });

@@ -171,7 +171,7 @@ function setup(overrides: SetupOverrides = {}) {
     // the server's admission (measured headroom, admission-policy.ts) with an engine load the test chooses
     admission: createAdmission(
       { mode: 'latency', budgetMs: 10, maxLoad: 0.8, hopIntervalMs: 5.8 },
-      { metrics, load: () => overrides.load ?? 0, now: () => timers.now() },
+      { metrics, load: () => ({ load: overrides.load ?? 0, loadSessions: 1 }), now: () => timers.now() },
     ),
   });
   return { registry, timers, metrics };

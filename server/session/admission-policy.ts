@@ -10,8 +10,10 @@
  *   hop once per hop interval, so `busy fraction × hop interval` is how long a round of hops takes — a floor on the
  *   latency of the last hop of each round — and a busy fraction near 1 means queues about to grow without bound.
  *
- * The projection scales the whole busy fraction by (n + 1) / n, as if all of it were per-session work; the fixed
- * part (sockets, scrapes) makes that pessimistic, which is the safe side for admission.
+ * The projection charges the busy fraction to the sessions that were streaming when it was sampled and scales it to
+ * the sessions now plus one, as if all of it were per-session work; the fixed part (sockets, scrapes) makes that
+ * pessimistic, which is the safe side for admission. (Scaling by (n + 1) / n with n = sessions now refused a whole
+ * ramp step: a second after 12 sessions left, their load was charged to the one new session, ×2.)
  */
 
 export interface AdmissionOptions {
@@ -29,6 +31,8 @@ export interface AdmissionSignals {
   activeSessions: number;
   /** Engine busy fraction over the last sampling interval, 0..1. */
   load: number;
+  /** Sessions when `load` was sampled (0: it says nothing about per-session cost). */
+  loadSessions: number;
   /** p99 of per-hop latency over the recent window, ms (NaN when the window is empty). */
   recentP99Ms: number;
   /** Hops in the recent window. */
@@ -49,7 +53,7 @@ export function decideAdmission(s: AdmissionSignals, o: AdmissionOptions): Admis
   // With nobody streaming there is nobody to degrade: whatever was measured is the tail of sessions already gone.
   if (s.activeSessions === 0) return { admit: true, headroomMs: o.budgetMs };
   const observedMs = s.recentHops >= o.minWindowHops && Number.isFinite(s.recentP99Ms) ? s.recentP99Ms : 0;
-  const predictedLoad = (s.load * (s.activeSessions + 1)) / s.activeSessions;
+  const predictedLoad = s.loadSessions > 0 ? (s.load * (s.activeSessions + 1)) / s.loadSessions : s.load;
   const roundMs = predictedLoad * o.hopIntervalMs;
   const headroomMs = o.budgetMs - Math.max(observedMs, roundMs);
   if (observedMs > o.budgetMs) {

@@ -19,11 +19,11 @@ export interface AdmissionConfig {
 
 export type Admission = (activeSessions: number) => AdmissionDecision;
 
-export function createAdmission(config: AdmissionConfig, signals: { metrics: Metrics; load: () => number; now: () => number }): Admission {
+export function createAdmission(config: AdmissionConfig, signals: { metrics: Metrics; load: () => { load: number; loadSessions: number }; now: () => number }): Admission {
   if (config.mode === 'sessions') return () => ({ admit: true, headroomMs: config.budgetMs });
   const options = { budgetMs: config.budgetMs, maxLoad: config.maxLoad, hopIntervalMs: config.hopIntervalMs, minWindowHops: MIN_WINDOW_HOPS };
   return (activeSessions) => {
     const recent = signals.metrics.recentHopLatency.quantile(0.99, signals.now());
-    return decideAdmission({ activeSessions, load: signals.load(), recentP99Ms: recent.latencyMs, recentHops: recent.count }, options);
+    return decideAdmission({ activeSessions, ...signals.load(), recentP99Ms: recent.latencyMs, recentHops: recent.count }, options);
   };
 }
