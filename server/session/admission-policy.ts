@@ -10,10 +10,13 @@
  *   hop once per hop interval, so `busy fraction × hop interval` is how long a round of hops takes — a floor on the
  *   latency of the last hop of each round — and a busy fraction near 1 means queues about to grow without bound.
  *
- * The projection charges the busy fraction to the sessions that were streaming when it was sampled and scales it to
- * the sessions now plus one, as if all of it were per-session work; the fixed part (sockets, scrapes) makes that
- * pessimistic, which is the safe side for admission. (Scaling by (n + 1) / n with n = sessions now refused a whole
- * ramp step: a second after 12 sessions left, their load was charged to the one new session, ×2.)
+ * The projection scales the busy fraction by (n + 1) / m, as if all of it were per-session work, where m is the
+ * larger of the sessions now (n) and the mean number of sessions over the interval the load was sampled in: after
+ * sessions left, their load is not charged to the few still here (with m = n, a second after 12 sessions left their
+ * load was charged to the one new session, ×2, and a whole ramp step was refused); sessions that joined since the
+ * sample are assumed to cost what the others do until the next sample shows them (charging a sample of 2 sessions'
+ * fixed costs to 16 refused a quarter of a soak's sessions at 80 % of capacity). The fixed part (sockets, scrapes)
+ * makes the projection pessimistic, which is the safe side for admission.
  */
 
 export interface AdmissionOptions {
@@ -31,7 +34,7 @@ export interface AdmissionSignals {
   activeSessions: number;
   /** Engine busy fraction over the last sampling interval, 0..1. */
   load: number;
-  /** Sessions when `load` was sampled (0: it says nothing about per-session cost). */
+  /** Mean number of sessions over the interval `load` was sampled in. */
   loadSessions: number;
   /** p99 of per-hop latency over the recent window, ms (NaN when the window is empty). */
   recentP99Ms: number;
@@ -53,7 +56,7 @@ export function decideAdmission(s: AdmissionSignals, o: AdmissionOptions): Admis
   // With nobody streaming there is nobody to degrade: whatever was measured is the tail of sessions already gone.
   if (s.activeSessions === 0) return { admit: true, headroomMs: o.budgetMs };
   const observedMs = s.recentHops >= o.minWindowHops && Number.isFinite(s.recentP99Ms) ? s.recentP99Ms : 0;
-  const predictedLoad = s.loadSessions > 0 ? (s.load * (s.activeSessions + 1)) / s.loadSessions : s.load;
+  const predictedLoad = (s.load * (s.activeSessions + 1)) / Math.max(s.activeSessions, s.loadSessions);
   const roundMs = predictedLoad * o.hopIntervalMs;
   const headroomMs = o.budgetMs - Math.max(observedMs, roundMs);
   if (observedMs > o.budgetMs) {
