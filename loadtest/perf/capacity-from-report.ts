@@ -30,9 +30,15 @@ export async function readCapacity(reportPath: string, modelName: string): Promi
       serverAddedP50Ms: s.serverAddedMs.p50Ms,
       serverAddedP99Ms: s.serverAddedMs.p99Ms,
       serverAddedMaxMs: s.serverAddedMs.maxMs,
+      serverSideP99Ms: serverSideP99Ms(s.server?.histograms['livestem_hop_server_added_seconds']?.p99),
       missedDeadlines: s.deadlines?.missed ?? null,
       hops: s.serverAddedMs.count,
       passed: s.verdict?.pass ?? false,
     })),
   };
+}
+
+/** The scraped histogram is in seconds; an empty one has no p99. */
+function serverSideP99Ms(p99Seconds: number | null | undefined): number | null {
+  return typeof p99Seconds === 'number' && Number.isFinite(p99Seconds) ? p99Seconds * 1000 : null;
 }

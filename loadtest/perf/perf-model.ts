@@ -39,6 +39,8 @@ export interface RampStepFigure {
   serverAddedP50Ms: number;
   serverAddedP99Ms: number;
   serverAddedMaxMs: number;
+  /** The server's own server-added p99 (its `livestem_hop_server_added_seconds`, scraped; null without scrapes). */
+  serverSideP99Ms: number | null;
   /** Hops over the load tester's --budget-ms (null when it ran without one). */
   missedDeadlines: number | null;
   hops: number;
