@@ -201,9 +201,16 @@ export interface FlagCalibration {
   tried: number;
 }
 
+/** The looser tolerance of the calibration's second hit rate: did the flag follow the boundary at all. */
+export const FOLLOW_TOLERANCE_MS = 1000;
+
 /**
- * Grid search on validation tracks for the flag settings with the best balanced accuracy + boundary hit rate
- * − a penalty per spurious transition per boundary (a flickering flag is useless even when it is often right).
+ * Grid search on validation tracks for the flag settings with the best balanced accuracy + boundary hit rate within
+ * the tolerance + hit rate within FOLLOW_TOLERANCE_MS − a penalty per spurious transition per boundary (a flickering
+ * flag is useless even when it is often right). The second hit rate is there because the labels' boundaries lie
+ * hundreds of ms from the audible ones (boundaryAudibility), so almost no setting hits them within 200 ms, and
+ * without it the flicker penalty alone chose a flag that stays on for seconds after the singer stops — a wide
+ * hysteresis band the lingering probability never leaves — which the 100 ms balanced accuracy barely notices.
  */
 export function calibrateFlag(tracks: LabelledTrack[], hopMs: number, rules: BoundaryRules = DEFAULT_BOUNDARY_RULES): FlagCalibration {
   let best: FlagCalibration | undefined;
@@ -217,9 +224,10 @@ export function calibrateFlag(tracks: LabelledTrack[], hopMs: number, rules: Bou
           for (const offMs of [100, 200, 350]) {
             const settings = { threshold: round2(on), offThreshold: round2(off), smoothingMs, onMs, offMs };
             const s = scoreTracks(tracks, hopMs, settings, rules);
+            const followed = scoreTracks(tracks, hopMs, settings, { ...rules, toleranceMs: FOLLOW_TOLERANCE_MS });
             tried++;
-            const spuriousPerBoundary = s.spuriousTransitions / Math.max(1, s.boundaries);
-            const score = (s.balancedAccuracy ?? 0) + (s.hitRate ?? 0) - 0.1 * spuriousPerBoundary;
+            const spuriousPerBoundary = followed.spuriousTransitions / Math.max(1, followed.boundaries);
+            const score = (s.balancedAccuracy ?? 0) + (s.hitRate ?? 0) + (followed.hitRate ?? 0) - 0.1 * spuriousPerBoundary;
             if (score > bestScore) {
               bestScore = score;
               best = { settings, scores: s, tried: 0 };
