@@ -137,7 +137,7 @@ export interface GateCalibration {
   tried: number;
 }
 
-export const GATE_OPEN_MS = [0, 10, 50, 100] as const;
+const GATE_OPEN_MS = [0, 10, 50, 100] as const;
 const SHORTLIST_MAX_OPEN_MS = 10;
 
 /**
