@@ -24,7 +24,7 @@ resumes: complete track folders are skipped.
                  doubles, harmonies and choir backing; compression, reverb sizes, stereo width, bus compression,
                  low-pass/telephone/radio band on the whole mix, fades and loudness rides. Tracks: synth<seed>v2_*.
   --profile v1   the first generator, frozen: regenerates the data the shipped models were trained on
-                 (--profile v1 --seed 1 --train 60 --valid 8 --test 20 --seconds 60). Tracks: synth<seed>_*.
+                 (--profile v1 --seed 1 --train 60 --valid 14 --test 20 --seconds 60). Tracks: synth<seed>_*.
   --seconds S    track length (default 60); --seed N (default 1); --workers N child processes (default 1).`;
 
 class UsageError extends Error {}
