@@ -9,6 +9,7 @@
  * silent skipped), median over tracks; plus whole-track SDR and the leakage where the labels say nobody sings. Pure.
  */
 import { VocalGate, type VocalGateSettings } from '../../server/pipeline/vocal-gate.ts';
+import { median } from './report.ts';
 
 /** One track's per-hop statistics (hop k = samples [k·hop, (k+1)·hop) of the aligned signals). */
 export interface GateTrack {
@@ -72,11 +73,9 @@ export interface GateScores {
   leakageDbfs: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const n = s.length;
-  if (n === 0) return NaN;
-  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+/** The eval's median (report.ts), NaN when there is nothing to take it of. */
+function medianOf(values: number[]): number {
+  return median(values) ?? NaN;
 }
 
 const SILENT_ENERGY = 1e-8;
@@ -109,16 +108,16 @@ export function scoreGate(tracks: readonly GateTrack[], hopMs: number, settings:
         inWindow = 0;
       }
     }
-    if (vw.length > 0) vocals.push(median(vw));
-    if (aw.length > 0) accompaniment.push(median(aw));
+    if (vw.length > 0) vocals.push(medianOf(vw));
+    if (aw.length > 0) accompaniment.push(medianOf(aw));
     mdx.push(10 * Math.log10(Math.max(refV, 1e-20) / Math.max(errV, 1e-20)));
     if (leakN > 0) leakage.push(10 * Math.log10(Math.max(leakE / leakN, 1e-20)));
   }
   return {
-    vocalsSdrDb: median(vocals),
-    accompanimentSdrDb: median(accompaniment),
+    vocalsSdrDb: medianOf(vocals),
+    accompanimentSdrDb: medianOf(accompaniment),
     vocalsMdxSdrDb: mdx.reduce((a, b) => a + b, 0) / Math.max(1, mdx.length),
-    leakageDbfs: median(leakage),
+    leakageDbfs: medianOf(leakage),
   };
 }
 
