@@ -5,12 +5,13 @@
  * Exit status: 0 when done (and, with an SLO, every single step passed), 2 when an SLO was given and a non-ramp run
  * failed it or a soak missed a deadline (or lost a session or output), 1 on a usage or setup error.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { OUTPUT_FRAMINGS, OUTPUT_KINDS, SAMPLE_FORMATS, type OutputFraming, type OutputKind, type SampleFormat } from '../client-sdk/src/protocol/index.ts';
 import { connectSdk } from './clients/sdk-client.ts';
 import { connectWebRtc } from './clients/webrtc-client.ts';
 import { connectWebSocket } from './clients/ws-client.ts';
-import { metricsUrlFor, stageQuantilesMs } from './metrics/scraper.ts';
+import { cpuLine, metricsUrlFor, stageQuantilesMs } from './metrics/scraper.ts';
 import { judgeStep, parseRampSpec, rampOutcome, rampSteps, type RampSpec } from './ramp.ts';
 import { generatorInfo, writeReport, type LoadReport } from './report.ts';
 import { runStep, type StepProgress } from './run-step.ts';
@@ -52,6 +53,12 @@ environment:
   LIVESTEM_API_KEY     the server's API key, for a server that runs with one: sent as "Authorization: Bearer" by every
                        stream, WebRTC offer and /metrics scrape (an environment variable, not a flag, so that it does
                        not show in ps or in the report)`;
+
+/** Whether the server is on this machine (loopback), so its CPU and the generator's share these cores. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
 
 function fail(message: string): never {
   console.error(`loadtest: ${message}\n\n${USAGE}`);
@@ -220,6 +227,8 @@ async function main(): Promise<void> {
     );
     const stages = step.server ? stageQuantilesMs(step.server) : [];
     if (stages.length > 0) console.log(`  server stages p50/p99 ms: ${stages.map((s) => `${s.stage} ${s.p50.toFixed(2)}/${s.p99.toFixed(2)}`).join(', ')}`);
+    const cpu = step.server?.cpu;
+    if (cpu !== undefined) console.log(`  ${cpuLine(cpu, isLoopbackUrl(url), availableParallelism())}`);
     if (ramp && slo !== null) {
       const outcome = rampOutcome(steps.map((s) => ({ streams: s.streams, pass: s.verdict?.pass ?? false })), ramp);
       report.ramp = { ...outcome, spec: ramp, sloP99Ms: slo };

@@ -101,8 +101,8 @@ t.test('performance.md: one row per model, notes, fleet sizing from the measured
         },
         capacity: { streams: 40, saturated: true, sloP99Ms: 37.4, p99AtCapacityMs: 35.2, durationS: 20, maxLoadAverage1m: 3.5, command: 'npm run loadtest -- --ramp 8:64:8', date: 'd', reportPath: 'r.json',
           steps: [
-            { streams: 40, e2eP50Ms: 21, e2eP99Ms: 35.2, serverAddedP50Ms: 3.1, serverAddedP99Ms: 9.5, serverAddedMaxMs: 20, serverSideP99Ms: 6.2, missedDeadlines: 12, hops: 137600, passed: true },
-            { streams: 48, e2eP50Ms: 24, e2eP99Ms: 41, serverAddedP50Ms: 4, serverAddedP99Ms: 15, serverAddedMaxMs: 31, serverSideP99Ms: null, missedDeadlines: null, hops: 165120, passed: false },
+            { streams: 40, e2eP50Ms: 21, e2eP99Ms: 35.2, serverAddedP50Ms: 3.1, serverAddedP99Ms: 9.5, serverAddedMaxMs: 20, serverSideP99Ms: 6.2, serverCpuMsPerSessionSecond: 27.5, generatorCpuMsPerSessionSecond: 12, missedDeadlines: 12, hops: 137600, passed: true },
+            { streams: 48, e2eP50Ms: 24, e2eP99Ms: 41, serverAddedP50Ms: 4, serverAddedP99Ms: 15, serverAddedMaxMs: 31, serverSideP99Ms: null, serverCpuMsPerSessionSecond: null, generatorCpuMsPerSessionSecond: null, missedDeadlines: null, hops: 165120, passed: false },
           ] },
         offline: { audioSeconds: 60, computeSeconds: 9, rtf: 0.15, provider: 'cpu' },
       },
@@ -113,8 +113,8 @@ t.test('performance.md: one row per model, notes, fleet sizing from the measured
   t.match(md, '| lstm | lstm, 491k params, 1024/256 @ 44.1 kHz | 17.4 | 410 (128 sessions) | 150 (mean batch 128) | 40 (SLO 37.4 ms) | 0.150 (9.00 s for 60 s) | |');
   t.match(md, '| unet | unet, 80k params, 1024/256 @ 44.1 kHz | 17.4 | – | – | – | – | |');
   t.match(md, 'GPU column: empty — no GPU.');
-  t.match(md, '| 40 | 21.0 / 35.2 | 3.1 / 9.5 / 20.0 | 6.2 | 12 of 137600 | pass |', 'the ramp curve, step by step, with the server\'s own p99');
-  t.match(md, '| 48 | 24.0 / 41.0 | 4.0 / 15.0 / 31.0 | – | — | fail |');
+  t.match(md, '| 40 | 21.0 / 35.2 | 3.1 / 9.5 / 20.0 | 6.2 | 27.5 / 12.0 | 12 of 137600 | pass |', 'the ramp curve, step by step, with the server\'s own p99 and the CPU per session-second');
+  t.match(md, '| 48 | 24.0 / 41.0 | 4.0 / 15.0 / 31.0 | – | – / – | — | fail |');
   t.match(md, '**unet**: no capacity measured.');
   // 0.7 × 40 = 28 sessions per pod → 1 000 streams need ceil(1000 / 28) = 36 pods
   t.match(md, 'HPA target to 28 sessions per pod');

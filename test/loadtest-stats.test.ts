@@ -8,7 +8,7 @@ import {
   readHistogram,
   sumSeries,
 } from '../loadtest/metrics/prom-text.ts';
-import { summarizeScrapes, metricsUrlFor, stageQuantilesMs } from '../loadtest/metrics/scraper.ts';
+import { cpuBoundSessions, cpuLine, summarizeScrapes, metricsUrlFor, stageQuantilesMs } from '../loadtest/metrics/scraper.ts';
 import { judgeStep, parseRampSpec, rampOutcome, rampSteps } from '../loadtest/ramp.ts';
 import { SessionTracker } from '../loadtest/session-tracker.ts';
 
@@ -60,10 +60,10 @@ t.test('empirical CDF ends at (max, 1) and stays within the point budget', async
   ]);
 });
 
-const SCRAPE_A = `# HELP livestem_active_sessions Sessions streaming now
-# TYPE livestem_active_sessions gauge
-livestem_active_sessions{model="lstm"} 3
-livestem_active_sessions{model="unet"} 1
+const SCRAPE_A = `# HELP livestem_sessions_active Sessions streaming now
+# TYPE livestem_sessions_active gauge
+livestem_sessions_active{model="lstm"} 3
+livestem_sessions_active{model="unet"} 1
 # HELP livestem_hop_seconds Time per hop
 # TYPE livestem_hop_seconds histogram
 livestem_hop_seconds_bucket{le="0.001"} 10
@@ -77,7 +77,7 @@ livestem_late_frames_total{reason="slow \\"model\\""} 2 1700000000000
 process_cpu_seconds_total 1.5
 `;
 
-const SCRAPE_B = SCRAPE_A.replace('livestem_active_sessions{model="lstm"} 3', 'livestem_active_sessions{model="lstm"} 7')
+const SCRAPE_B = SCRAPE_A.replace('livestem_sessions_active{model="lstm"} 3', 'livestem_sessions_active{model="lstm"} 7')
   .replace('{le="0.001"} 10', '{le="0.001"} 10')
   .replace('{le="0.005"} 90', '{le="0.005"} 90')
   .replace('{le="0.01"} 100', '{le="0.01"} 200')
@@ -88,10 +88,10 @@ const SCRAPE_B = SCRAPE_A.replace('livestem_active_sessions{model="lstm"} 3', 'l
 
 t.test('Prometheus text: families, labels with escapes, timestamps, sums', async (t) => {
   const a = parsePromText(SCRAPE_A);
-  t.equal(a.families.get('livestem_active_sessions')?.type, 'gauge');
+  t.equal(a.families.get('livestem_sessions_active')?.type, 'gauge');
   t.equal(a.families.get('livestem_hop_seconds')?.help, 'Time per hop');
-  t.equal(sumSeries(a, 'livestem_active_sessions'), 4);
-  t.equal(sumSeries(a, 'livestem_active_sessions', { model: 'unet' }), 1);
+  t.equal(sumSeries(a, 'livestem_sessions_active'), 4);
+  t.equal(sumSeries(a, 'livestem_sessions_active', { model: 'unet' }), 1);
   t.equal(a.samples.find((s) => s.name === 'livestem_late_frames_total')?.labels['reason'], 'slow "model"');
   t.equal(sumSeries(a, 'livestem_late_frames_total'), 2);
   t.ok(Number.isNaN(sumSeries(a, 'nope')));
@@ -119,13 +119,31 @@ t.test('scrape summary: counter increase, gauge peak, step histogram', async (t)
   const scrapes = [SCRAPE_A, SCRAPE_B, SCRAPE_A].map((text, i) => ({ atMs: i * 1000, scrape: parsePromText(text) }));
   const s = summarizeScrapes('http://x/metrics', scrapes.slice(0, 2), 0);
   t.equal(s.counters['livestem_late_frames_total'], 3);
-  t.same(s.gauges['livestem_active_sessions'], { max: 8, last: 8 });
+  t.same(s.gauges['livestem_sessions_active'], { max: 8, last: 8 });
   t.equal(s.histograms['livestem_hop_seconds']?.count, 100);
   t.equal(s.histograms['livestem_hop_seconds']?.mean, 0.008);
   t.notOk('process_cpu_seconds_total' in s.counters, 'only livestem_ metrics');
-  t.same(summarizeScrapes('u', scrapes, 0).gauges['livestem_active_sessions'], { max: 8, last: 4 });
+  t.same(summarizeScrapes('u', scrapes, 0).gauges['livestem_sessions_active'], { max: 8, last: 4 });
   t.equal(metricsUrlFor('ws://10.0.0.5:8080/v1/stream?token=abc'), 'http://10.0.0.5:8080/metrics');
   t.equal(metricsUrlFor('wss://example.com/v1/stream'), 'https://example.com/metrics');
+});
+
+t.test('scrape summary: CPU per session-second of server and generator, and the CPU-bound ceiling', async (t) => {
+  const at = (ms: number, cpuSeconds: number, sessions: number, generatorCpuMs?: number) => ({
+    atMs: ms,
+    scrape: parsePromText(`process_cpu_seconds_total ${cpuSeconds}\nlivestem_sessions_active ${sessions}\n`),
+    ...(generatorCpuMs === undefined ? {} : { generatorCpuMs }),
+  });
+  // sessions 10 → 10 → 20 over 2 s: 10 + 15 = 25 session-seconds; the server spent 1 s of CPU, the generator 0.25 s
+  const s = summarizeScrapes('u', [at(0, 5, 10, 100), at(1000, 5.4, 10, 200), at(2000, 6, 20, 350)], 0);
+  t.same(s.cpu, { windowMs: 2000, serverCpuMs: 1000, generatorCpuMs: 250, sessionSeconds: 25, serverMsPerSessionSecond: 40, generatorMsPerSessionSecond: 10 });
+  t.equal(cpuBoundSessions(s.cpu!, 2), 40, '2 cores / 50 ms per session-second');
+  t.match(cpuLine(s.cpu!, true, 2), 'CPU per session-second: server 40.0 ms, load generator 10.0 ms → 2 cores carry at most 40 sessions');
+  t.notMatch(cpuLine(s.cpu!, false, 2), 'carry', 'no ceiling for a server on another machine');
+  const noGenerator = summarizeScrapes('u', [at(0, 5, 10), at(1000, 5.4, 10)], 0);
+  t.equal(noGenerator.cpu?.generatorCpuMs, null);
+  t.equal(cpuBoundSessions(noGenerator.cpu!, 2), null);
+  t.equal(summarizeScrapes('u', [at(0, 5, 10)], 0).cpu, undefined, 'one scrape measures no interval');
 });
 
 t.test('ramp: steps, verdicts and capacity', async (t) => {

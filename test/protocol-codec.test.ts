@@ -28,6 +28,23 @@ t.test('round trip: f32 exact, s16 to 1/32768 with clipping, large u64 offsets',
   t.same([...s16.samples[0]!], [0, 0.5, -0.25, 32767 / 32768, -1, 32767 / 32768, -1, Math.round(0.123456 * 32768) / 32768]);
 });
 
+t.test('s16le encode: the same little-endian bytes at even and odd buffer offsets (rounding, clipping, stereo order)', async (t) => {
+  const left = Float32Array.from([0, 0.5, -0.5, 1, -1, 1.5, -2, 0.123456, -0.123456, 1.5 / 32768, -1.5 / 32768]);
+  const right = left.map((v) => v / 3);
+  const expected: number[] = [];
+  for (let i = 0; i < left.length; i++) {
+    for (const ch of [left, right]) {
+      const v = Math.max(-32768, Math.min(32767, Math.round(ch[i]! * 32768)));
+      expected.push(v & 0xff, (v >> 8) & 0xff);
+    }
+  }
+  for (const offset of [0, 1, 8]) {
+    const backing = new Uint8Array(offset + expected.length);
+    const out = encodePcm([left, right], 's16le', backing.subarray(offset));
+    t.same([...out], expected, `byte offset ${offset}`);
+  }
+});
+
 t.test('frame decode rejects truncated, unknown and inconsistent frames', async (t) => {
   const good = encodeAudioFrame({ kind: 'vocals', format: 's16le', sequence: 0, sampleOffset: 0, sampleRateHz: 8000 }, [new Float32Array(4)]);
   t.throws(() => decodeAudioFrame(good.subarray(0, 10)), FrameDecodeError);

@@ -15,6 +15,24 @@ import {
 export interface TimedScrape {
   atMs: number;
   scrape: PromScrape;
+  /** The load generator's own CPU time (user + system, all threads) when the scrape came back. */
+  generatorCpuMs?: number;
+}
+
+/**
+ * CPU spent between the first and last scrape of a step, and what that costs per session-second: divided into the
+ * machine's cores, it bounds how many streams the box can carry at all, whatever the latency.
+ */
+export interface CpuSummary {
+  windowMs: number;
+  /** Server process (every thread: I/O, engine workers, GC), from its process_cpu_seconds_total. */
+  serverCpuMs: number;
+  /** Load generator process, when it recorded its own (null for hand-made scrapes). */
+  generatorCpuMs: number | null;
+  /** Sessions active over the window, integrated (livestem_sessions_active, trapezoids between scrapes). */
+  sessionSeconds: number;
+  serverMsPerSessionSecond: number;
+  generatorMsPerSessionSecond: number | null;
 }
 
 export interface HistogramSummary {
@@ -36,6 +54,8 @@ export interface ServerMetricsSummary {
   gauges: Record<string, { max: number; last: number }>;
   /** Quantiles (in the metric's unit, usually seconds) of observations made during the step. */
   histograms: Record<string, HistogramSummary>;
+  /** Absent when the server exports no process_cpu_seconds_total or fewer than two scrapes came back. */
+  cpu?: CpuSummary;
 }
 
 /** Histograms whose series are summarized one per value of a label (summing them would mix unlike things). */
@@ -100,7 +120,55 @@ export function summarizeScrapes(url: string, scrapes: TimedScrape[], scrapeErro
       }
     }
   }
+  const cpu = cpuSummary(scrapes);
+  if (cpu !== undefined) summary.cpu = cpu;
   return summary;
+}
+
+function cpuSummary(scrapes: TimedScrape[]): CpuSummary | undefined {
+  const first = scrapes[0];
+  const last = scrapes[scrapes.length - 1];
+  if (first === undefined || last === undefined || last.atMs <= first.atMs) return undefined;
+  const before = sumSeries(first.scrape, 'process_cpu_seconds_total');
+  const after = sumSeries(last.scrape, 'process_cpu_seconds_total');
+  if (Number.isNaN(before) || Number.isNaN(after)) return undefined;
+  let sessionSeconds = 0;
+  for (let i = 1; i < scrapes.length; i++) {
+    const a = sumSeries(scrapes[i - 1]!.scrape, 'livestem_sessions_active');
+    const b = sumSeries(scrapes[i]!.scrape, 'livestem_sessions_active');
+    if (Number.isNaN(a) || Number.isNaN(b)) continue;
+    sessionSeconds += ((a + b) / 2) * ((scrapes[i]!.atMs - scrapes[i - 1]!.atMs) / 1000);
+  }
+  const serverCpuMs = (after - before) * 1000;
+  const generatorCpuMs = first.generatorCpuMs !== undefined && last.generatorCpuMs !== undefined ? last.generatorCpuMs - first.generatorCpuMs : null;
+  const perSession = (ms: number): number => (sessionSeconds > 0 ? ms / sessionSeconds : Number.NaN);
+  return {
+    windowMs: last.atMs - first.atMs,
+    serverCpuMs,
+    generatorCpuMs,
+    sessionSeconds,
+    serverMsPerSessionSecond: perSession(serverCpuMs),
+    generatorMsPerSessionSecond: generatorCpuMs === null ? null : perSession(generatorCpuMs),
+  };
+}
+
+/**
+ * Sessions the machine could carry at 100 % CPU with the server and the generator sharing it (both per session-second
+ * costs over `cores`); null when the generator's share is unknown or nothing was measured.
+ */
+export function cpuBoundSessions(cpu: CpuSummary, cores: number): number | null {
+  if (cpu.generatorMsPerSessionSecond === null) return null;
+  const perSession = cpu.serverMsPerSessionSecond + cpu.generatorMsPerSessionSecond;
+  return Number.isFinite(perSession) && perSession > 0 ? Math.floor((cores * 1000) / perSession) : null;
+}
+
+/** One line for the step's console summary; the ceiling only when the server shares this machine. */
+export function cpuLine(cpu: CpuSummary, serverOnThisMachine: boolean, cores: number): string {
+  const gen = cpu.generatorMsPerSessionSecond;
+  let line = `CPU per session-second: server ${cpu.serverMsPerSessionSecond.toFixed(1)} ms${gen === null ? '' : `, load generator ${gen.toFixed(1)} ms`}`;
+  const ceiling = serverOnThisMachine ? cpuBoundSessions(cpu, cores) : null;
+  if (ceiling !== null) line += ` → ${cores} cores carry at most ${ceiling} sessions at any latency`;
+  return line;
 }
 
 function labelValues(scrape: PromScrape, sample: string, label: string): string[] {
@@ -133,7 +201,9 @@ export class MetricsScraper {
         if (res.status === 401) throw new Error(`HTTP 401: ${this.auth.apiKey === undefined ? 'the server needs its API key (LIVESTEM_API_KEY)' : 'the server refused the API key'}`);
         throw new Error(`HTTP ${res.status}`);
       }
-      this.scrapes.push({ atMs: this.clock(), scrape: parsePromText(await res.text()) });
+      const text = await res.text();
+      const cpu = process.cpuUsage();
+      this.scrapes.push({ atMs: this.clock(), scrape: parsePromText(text), generatorCpuMs: (cpu.user + cpu.system) / 1000 });
     } catch (err) {
       this.errors += 1;
       this.lastError = (err as Error).message;

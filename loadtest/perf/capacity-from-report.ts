@@ -31,6 +31,8 @@ export async function readCapacity(reportPath: string, modelName: string): Promi
       serverAddedP99Ms: s.serverAddedMs.p99Ms,
       serverAddedMaxMs: s.serverAddedMs.maxMs,
       serverSideP99Ms: serverSideP99Ms(s.server?.histograms['livestem_hop_server_added_seconds']?.p99),
+      serverCpuMsPerSessionSecond: finiteOrNull(s.server?.cpu?.serverMsPerSessionSecond),
+      generatorCpuMsPerSessionSecond: finiteOrNull(s.server?.cpu?.generatorMsPerSessionSecond),
       missedDeadlines: s.deadlines?.missed ?? null,
       hops: s.serverAddedMs.count,
       passed: s.verdict?.pass ?? false,
@@ -39,6 +41,10 @@ export async function readCapacity(reportPath: string, modelName: string): Promi
 }
 
 /** The scraped histogram is in seconds; an empty one has no p99. */
+function finiteOrNull(v: number | null | undefined): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
 function serverSideP99Ms(p99Seconds: number | null | undefined): number | null {
   return typeof p99Seconds === 'number' && Number.isFinite(p99Seconds) ? p99Seconds * 1000 : null;
 }

@@ -119,13 +119,13 @@ export function renderPerformanceMarkdown(data: PerfData): string {
     if (notes.length > 0) lines.push(`**${m.name}**: ${notes.join('; ')}.`, '');
     if (m.capacity && m.capacity.steps.length > 0) {
       lines.push(
-        `Ramp for ${m.name} (per step; server-added = e2e without framing, algorithmic latency and transport, as the load tester measures it — its own event loop on the same cores included; the server's own p99 is its \`livestem_hop_server_added_seconds\` histogram over the step, arrival of the input to the socket write):`,
+        `Ramp for ${m.name} (per step; server-added = e2e without framing, algorithmic latency and transport, as the load tester measures it — its own event loop on the same cores included; the server's own p99 is its \`livestem_hop_server_added_seconds\` histogram over the step, arrival of the input to the socket write; CPU is milliseconds of CPU time per session-second over the step, every thread of each process — the cores divided by the two together bound the streams this box can carry at any latency):`,
         '',
-        '| streams | e2e p50 / p99 (ms) | server-added p50 / p99 / max (ms) | server\'s own server-added p99 (ms) | missed deadlines | verdict |',
-        '|---:|---:|---:|---:|---:|---|',
+        '| streams | e2e p50 / p99 (ms) | server-added p50 / p99 / max (ms) | server\'s own server-added p99 (ms) | CPU ms per session-second: server / generator | missed deadlines | verdict |',
+        '|---:|---:|---:|---:|---:|---:|---|',
         ...m.capacity.steps.map(
           (s) =>
-            `| ${s.streams} | ${fx(s.e2eP50Ms)} / ${fx(s.e2eP99Ms)} | ${fx(s.serverAddedP50Ms)} / ${fx(s.serverAddedP99Ms)} / ${fx(s.serverAddedMaxMs)} | ${fx(s.serverSideP99Ms)} | ${s.missedDeadlines === null ? '—' : `${s.missedDeadlines} of ${s.hops}`} | ${s.passed ? 'pass' : 'fail'} |`,
+            `| ${s.streams} | ${fx(s.e2eP50Ms)} / ${fx(s.e2eP99Ms)} | ${fx(s.serverAddedP50Ms)} / ${fx(s.serverAddedP99Ms)} / ${fx(s.serverAddedMaxMs)} | ${fx(s.serverSideP99Ms)} | ${fx(s.serverCpuMsPerSessionSecond, 1)} / ${fx(s.generatorCpuMsPerSessionSecond, 1)} | ${s.missedDeadlines === null ? '—' : `${s.missedDeadlines} of ${s.hops}`} | ${s.passed ? 'pass' : 'fail'} |`,
         ),
         '',
       );

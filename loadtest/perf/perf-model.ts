@@ -41,6 +41,9 @@ export interface RampStepFigure {
   serverAddedMaxMs: number;
   /** The server's own server-added p99 (its `livestem_hop_server_added_seconds`, scraped; null without scrapes). */
   serverSideP99Ms: number | null;
+  /** CPU per session-second of the server (all its threads) and of the load generator (null without scrapes). */
+  serverCpuMsPerSessionSecond: number | null;
+  generatorCpuMsPerSessionSecond: number | null;
   /** Hops over the load tester's --budget-ms (null when it ran without one). */
   missedDeadlines: number | null;
   hops: number;
