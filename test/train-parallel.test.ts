@@ -61,7 +61,15 @@ t.test('two replicas on a mirrored batch take the single-trainer step', async (t
   const d = batch(4, 12, cfg.bins, true);
   const options = { loss: 'mse' as const, vadWeight: 0.2, vadBalanced: true, lr: 1e-2, clipNorm: 5 };
   const single = new Trainer(createModel(cfg, 3), options);
-  const pair = await DataParallelTrainer.start(new Trainer(createModel(cfg, 3), options), 2, 3);
+  // The replica builds its model from another seed, and the coordinator's input standardisation (a buffer, not a
+  // trained weight) is not the initial one: the replica must still compute on the coordinator's parameters.
+  const pair = await DataParallelTrainer.start(new Trainer(createModel(cfg, 3), options), 2, 11);
+  const stats = (): { mean: Float32Array; std: Float32Array } => ({
+    mean: Float32Array.from({ length: 2 * cfg.cropBins }, (_, i) => 0.01 * (i % 7)),
+    std: Float32Array.from({ length: 2 * cfg.cropBins }, (_, i) => 0.5 + 0.1 * (i % 5)),
+  });
+  single.model.setInputStatistics(stats);
+  pair.trainer.model.setInputStatistics(stats);
   t.teardown(async () => {
     await pair.close();
     single.dispose();
@@ -86,6 +94,27 @@ t.test('two replicas on a mirrored batch take the single-trainer step', async (t
   // weights moved: the same update up to 1 %.
   t.ok(moved > 1e-3, `the weights moved (${moved.toExponential(2)})`);
   t.ok(worst < 0.01 * moved, `largest weight difference after 3 steps ${worst.toExponential(2)} of ${moved.toExponential(2)} moved`);
+});
+
+t.test('training only the VAD head on two replicas: the frozen body is the coordinator\'s, not the replica\'s own', async (t) => {
+  const cfg = smallConfig({ arch: 'lstm' });
+  const d = batch(4, 12, cfg.bins, true);
+  const options = { loss: 'mse' as const, vadWeight: 0.5, lr: 1e-2, clipNorm: 5, trainOnly: ['vad.'] };
+  const single = new Trainer(createModel(cfg, 3), options);
+  const pair = await DataParallelTrainer.start(new Trainer(createModel(cfg, 3), options), 2, 11);
+  t.teardown(async () => {
+    await pair.close();
+    single.dispose();
+    pair.trainer.dispose();
+  });
+  for (let step = 0; step < 2; step++) {
+    const a = single.step(d);
+    const b = await pair.step(d);
+    t.ok(Math.abs(a.vad - b.vad) < 1e-5 * Math.max(1, Math.abs(a.vad)), `step ${step}: VAD loss ${a.vad} vs ${b.vad}`);
+  }
+  const head = (tr: Trainer): number[] => [...tr.model.params.trainable.get('vad.W')!.dataSync()];
+  const worst = Math.max(...head(single).map((v, i) => Math.abs(v - head(pair.trainer)[i]!)));
+  t.ok(worst < 1e-4, `head weights agree (${worst.toExponential(2)})`);
 });
 
 t.test('a replica that fails is reported, not hung on', async (t) => {

@@ -46,8 +46,14 @@ function spawnReplica(init: ReplicaInit): Promise<Replica> {
   });
 }
 
-function flattenWeights(trainer: Trainer): Float32Array {
-  const params = trainer.gradientNames().map((n) => trainer.model.params.trainable.get(n)!);
+/**
+ * Every parameter of the coordinator's model, trainable and buffers, in the store's order. Not only the ones being
+ * trained: the forward pass also reads frozen weights (`trainOnly`) and the input standardisation, and a replica's
+ * own copy of those is its fresh initialisation.
+ */
+function flattenParameters(trainer: Trainer): Float32Array {
+  const p = trainer.model.params;
+  const params = [...p.trainable.values(), ...p.buffers.values()];
   const out = new Float32Array(params.reduce((a, v) => a + v.size, 0));
   let offset = 0;
   for (const v of params) {
@@ -86,13 +92,13 @@ export class DataParallelTrainer {
   async step(d: BatchData): Promise<StepLosses> {
     const bounds = shardBounds(d.batch, this.replicaCount);
     if (bounds.length === 1) return this.trainer.step(d);
-    const weights = flattenWeights(this.trainer);
+    const weights = flattenParameters(this.trainer);
     const remote = bounds.slice(1).map(([from, to], i) => this.ask(this.replicas[i]!, { type: 'step', weights, data: sliceBatch(d, from, to) }));
     const local = this.trainer.computeGradients(sliceBatch(d, bounds[0]![0], bounds[0]![1]));
     const replies = await Promise.all(remote);
 
     const names = this.trainer.gradientNames();
-    const localFlat = new Float32Array(weights.length);
+    const localFlat = new Float32Array(names.reduce((a, n) => a + this.trainer.model.params.trainable.get(n)!.size, 0));
     let offset = 0;
     for (const name of names) {
       const v = this.trainer.model.params.trainable.get(name)!;

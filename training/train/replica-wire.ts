@@ -22,6 +22,7 @@ export interface MomentsWire {
   count: number;
 }
 
+/** `weights`: every parameter of the coordinator's model (trainable, then buffers), flattened in the store's order. */
 export type ToReplica = { type: 'step'; weights: Float32Array; data: BatchData };
 
 export type FromReplica =

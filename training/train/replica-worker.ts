@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const model = createModel(init.cfg, init.seed);
   const trainer = new Trainer(model, init.trainer);
   const names = trainer.gradientNames();
-  const params = names.map((n) => model.params.trainable.get(n)!);
+  const gradientSize = names.reduce((a, n) => a + model.params.trainable.get(n)!.size, 0);
+  // The coordinator sends every parameter in the store's order (data-parallel.ts flattenParameters).
+  const params = [...model.params.trainable.values(), ...model.params.buffers.values()];
   const reply = (msg: FromReplica, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
   port.on('message', (msg: ToReplica) => {
     try {
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
         offset += v.size;
       }
       const { grads, losses, stats } = trainer.computeGradients(msg.data);
-      const flat = new Float32Array(offset);
+      const flat = new Float32Array(gradientSize);
       offset = 0;
       for (const name of names) {
         const v = model.params.trainable.get(name)!;
