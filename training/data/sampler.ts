@@ -8,14 +8,15 @@
  *   stems come from the item's track at one start, a real musical mix;
  * - an excerpt whose MIXTURE is silent is redrawn (it teaches nothing); one whose VOCALS are silent is kept, since
  *   instrumental passages are where the VAD and vocal leakage are learnt;
- * - accompaniment = drums + bass + other and mixture = vocals + accompaniment, computed here, so the identity is
- *   exact in float32; VAD labels come per STFT frame from the augmented vocals (vad-labels.ts).
+ * - accompaniment = drums + bass + other and mixture = vocals + accompaniment, computed here (stem-mixer.ts), so the
+ *   identity is exact in float32; VAD labels come per STFT frame from the augmented vocals (vad-labels.ts).
  * Deterministic: item (epoch, position) depends only on the seed, so the state is {seed, epoch, position} and a
  * resumed run continues with exactly the items it would have seen.
  */
 import type { StftConfig } from '../../server/dsp/stft.ts';
-import { loadTrackAudio, STEM_NAMES, sumSignals, type MusdbTrack, type StemName } from './musdb.ts';
+import { loadTrackAudio, STEM_NAMES, type MusdbTrack, type StemName } from './musdb.ts';
 import { hashSeed, hashString, Rng } from './seeded-random.ts';
+import { StemMixer } from './stem-mixer.ts';
 import { VAD_AMPLITUDE_THRESHOLD, vocalActivityPerStftFrame } from './vad-labels.ts';
 
 export interface SamplerOptions {
@@ -34,6 +35,7 @@ export interface SamplerOptions {
 }
 
 export interface TrainingItem {
+  /** The audio channels may be views into one shared block (stem-mixer.ts): use the arrays, not their `.buffer`. */
   mixture: Float32Array[];
   vocals: Float32Array[];
   accompaniment: Float32Array[];
@@ -70,16 +72,6 @@ const DEFAULTS = {
   maxRedraws: 10,
 };
 
-function meanAbs(signal: Float32Array[]): number {
-  let sum = 0;
-  let count = 0;
-  for (const ch of signal) {
-    for (let i = 0; i < ch.length; i++) sum += Math.abs(ch[i]!);
-    count += ch.length;
-  }
-  return count > 0 ? sum / count : 0;
-}
-
 function addSignals(a: Float32Array[], b: Float32Array[]): Float32Array[] {
   return a.map((ch, c) => {
     const other = b[c]!;
@@ -100,6 +92,7 @@ export class TrainingSampler {
   private epoch = 0;
   private position = 0;
   private order: { epoch: number; indices: Uint32Array } | undefined;
+  private readonly mixer = new StemMixer();
 
   constructor(tracks: MusdbTrack[], options: SamplerOptions) {
     if (tracks.length === 0) throw new RangeError('the sampler needs at least one track');
@@ -150,15 +143,24 @@ export class TrainingSampler {
     return item;
   }
 
+  /**
+   * Hands back an item once nothing reads its audio any more (the batch worker, after computing the batch's spectra):
+   * later items reuse its memory. Optional; the item's arrays must not be used afterwards.
+   */
+  recycle(item: Pick<TrainingItem, 'vocals'>): void {
+    this.mixer.recycle(item);
+  }
+
   /** Item `position` of `epoch`, independent of the sampler's current state. */
   async item(epoch: number, position: number): Promise<TrainingItem> {
     const trackIndex = Math.floor(this.epochOrder(epoch)[position]! / this.options.samplesPerTrack);
     const rng = new Rng(hashSeed(this.seed, epoch, position, 1));
     let drawn = await this.draw(rng, trackIndex, 0);
-    for (let redraw = 1; redraw <= this.options.maxRedraws && meanAbs(drawn.mixture) <= this.options.silenceThreshold; redraw++) {
+    for (let redraw = 1; redraw <= this.options.maxRedraws && drawn.mixtureMeanAbs <= this.options.silenceThreshold; redraw++) {
       drawn = await this.draw(rng, trackIndex, redraw);
     }
-    return { ...drawn, vad: vocalActivityPerStftFrame(drawn.vocals, this.stft) };
+    const { mixture, vocals, accompaniment, draw } = drawn;
+    return { mixture, vocals, accompaniment, vad: vocalActivityPerStftFrame(vocals, this.stft), draw };
   }
 
   private epochOrder(epoch: number): Uint32Array {
@@ -170,7 +172,7 @@ export class TrainingSampler {
     return this.order.indices;
   }
 
-  private async draw(rng: Rng, trackIndex: number, redraws: number): Promise<Omit<TrainingItem, 'vad'>> {
+  private async draw(rng: Rng, trackIndex: number, redraws: number): Promise<Omit<TrainingItem, 'vad'> & { mixtureMeanAbs: number }> {
     const o = this.options;
     const randomMix = rng.chance(o.randomMixProbability);
     const seqSamples = this.seqSamples;
@@ -184,22 +186,14 @@ export class TrainingSampler {
       const swap = rng.chance(o.channelSwapProbability);
       return { stem, track, start, gain, swap };
     });
-    const audio = await Promise.all(plan.map((p) => p.track.read(p.stem, p.start, seqSamples)));
-    const stems = plan.map((p, k) => {
-      const channels = audio[k]!.map((ch) => {
-        for (let i = 0; i < ch.length; i++) ch[i]! *= p.gain;
-        return ch;
-      });
-      return p.swap ? [...channels].reverse() : channels;
-    });
+    const mixed = await this.mixer.read(plan.map((p) => ({ track: p.track, stem: p.stem, startSample: p.start, gain: p.gain, swap: p.swap })), seqSamples);
     const record = <T>(f: (p: (typeof plan)[number]) => T): Record<StemName, T> =>
       Object.fromEntries(plan.map((p) => [p.stem, f(p)])) as Record<StemName, T>;
-    const vocals = stems[0]!;
-    const accompaniment = sumSignals(stems.slice(1));
     return {
-      mixture: addSignals(vocals, accompaniment),
-      vocals,
-      accompaniment,
+      mixture: mixed.mixture,
+      vocals: mixed.vocals,
+      accompaniment: mixed.accompaniment,
+      mixtureMeanAbs: mixed.mixtureMeanAbs,
       draw: {
         tracks: record((p) => p.track.name),
         startSamples: record((p) => p.start),

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { addBatchNorm, batchNorm, type BatchStats } from './batchnorm.ts';
 import type { LstmConfig } from './config.ts';
+import { fusedLstmAvailable, fusedLstmLayer } from './lstm-fused.ts';
 import { filled, glorot, ParamStore } from './params.ts';
 import { Rng } from './rng.ts';
 
@@ -78,6 +79,9 @@ function inputFeatures(p: ParamStore, cfg: LstmConfig, mag: tf.Tensor4D): tf.Ten
   return tf.mul(tf.add(flat, p.get('inputMean')), p.get('inputScale')) as tf.Tensor2D;
 }
 
+/** Switch for the fused wasm recurrence (lstm-fused.ts); tests turn it off to get the op-by-op reference. */
+export const fastLstm = { enabled: true };
+
 /** One LSTM layer over a time-major sequence x [T, B, In]; returns y [T, B, H] and the final state. */
 function lstmLayer(
   p: ParamStore,
@@ -88,13 +92,19 @@ function lstmLayer(
 ): { y: tf.Tensor3D; h: tf.Tensor2D; c: tf.Tensor2D } {
   const [T, B, inSize] = x.shape;
   const H = h0.shape[1];
+  const kernel = p.get(`lstm${layer}.kernel`) as tf.Tensor2D;
+  const bias = p.get(`lstm${layer}.bias`) as tf.Tensor1D;
+  const recurrent = p.get(`lstm${layer}.recurrent`) as tf.Tensor2D;
+  const x2d = tf.reshape(x, [T * B, inSize]) as tf.Tensor2D;
+  if (fastLstm.enabled && T > 0 && fusedLstmAvailable()) {
+    const out = fusedLstmLayer(x2d, kernel, bias, recurrent, h0, c0);
+    const y = tf.slice(out, [0, 0, 0], [T, B, H]);
+    const last = (row: number): tf.Tensor2D => tf.reshape(tf.slice(out, [row, 0, 0], [1, B, H]), [B, H]);
+    return { y, h: last(T - 1), c: last(T) };
+  }
   // The input projection of all steps in one big matMul; only h·R stays inside the loop.
-  const xz = tf.reshape(
-    tf.add(tf.matMul(tf.reshape(x, [T * B, inSize]), p.get(`lstm${layer}.kernel`)), p.get(`lstm${layer}.bias`)),
-    [T, B, 4 * H],
-  );
+  const xz = tf.reshape(tf.add(tf.matMul(x2d, kernel), bias), [T, B, 4 * H]) as tf.Tensor3D;
   const steps = tf.unstack(xz) as tf.Tensor2D[];
-  const recurrent = p.get(`lstm${layer}.recurrent`);
   let h = h0;
   let c = c0;
   const ys: tf.Tensor2D[] = [];

@@ -1,16 +1,22 @@
 /**
- * Turns audio excerpts into training tensors' data with the server's own STFT (offlineStft), so training and
- * serving see identical features: magnitudes of mixture / vocals / accompaniment, per-frame VAD labels (seed-004
- * rule on the newest hop), and — for the time-domain losses — the mixture STFT and the delayed time targets.
+ * Turns audio excerpts into training tensors' data with the server's STFT (offlineStft's values bit for bit, computed
+ * by batch-stft.ts without its per-frame overhead), so training and serving see identical features: magnitudes of
+ * mixture / vocals / accompaniment, per-frame VAD labels (seed-004 rule on the newest hop), and — for the time-domain losses — the mixture STFT and the delayed time targets.
  * Pure and synchronous: runs in the main thread or a worker.
  */
-import { offlineStft, stftLatencySamples, type StftConfig } from '../../server/dsp/stft.ts';
+import { stftLatencySamples, type StftConfig } from '../../server/dsp/stft.ts';
 import { vocalActivityPerStftFrame } from '../data/vad-labels.ts';
+import { BatchStft } from './batch-stft.ts';
 
 export interface Excerpt {
   mixture: Float32Array[];
   vocals: Float32Array[];
   accompaniment: Float32Array[];
+  /**
+   * vocalActivityPerStftFrame(vocals, cfg) for the batch's framing when the source already computed it (the sampler
+   * does, for its own framing: pass it only when that is the batch's); else computed here.
+   */
+  vad?: Uint8Array;
 }
 
 export interface BatchData {
@@ -30,32 +36,46 @@ export interface BatchData {
   accTime?: Float32Array;
 }
 
-function writeMagnitudes(signal: Float32Array[], cfg: StftConfig, out: Float32Array, base: number, frames: number, re?: Float32Array, im?: Float32Array): void {
-  const stft = offlineStft(signal, cfg);
-  const bins = cfg.nFft / 2 + 1;
-  for (let t = 0; t < frames; t++) {
-    const frame = stft[t]!;
-    for (let c = 0; c < 2; c++) {
-      const o = base + (t * 2 + c) * bins;
-      magnitudeRow(frame.re[c]!, frame.im[c]!, out, o, bins);
-      if (re !== undefined && im !== undefined) {
-        re.set(frame.re[c]!.subarray(0, bins), o);
-        im.set(frame.im[c]!.subarray(0, bins), o);
-      }
+/** One BatchStft per framing: its PFFFT setup and wasm scratch live as long as the process (a handful of configs). */
+const transforms = new Map<string, BatchStft>();
+
+function batchStftFor(cfg: StftConfig): BatchStft {
+  const key = `${cfg.nFft}/${cfg.hopSamples}/${cfg.window}`;
+  let stft = transforms.get(key);
+  if (stft === undefined) {
+    stft = new BatchStft(cfg);
+    transforms.set(key, stft);
+  }
+  return stft;
+}
+
+/**
+ * Output arrays handed back by the consumer of earlier batches, by length. A fresh typed array costs a page fault per
+ * 4 KiB on first touch, and a 64 × 1 s batch is ~70 MB of them: on the training VMs that was a quarter of the batch
+ * worker's CPU. Reused arrays are fully overwritten (prepareBatch writes every element).
+ */
+export class BatchBufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  /** Arrays kept per length: a few batches' worth. */
+  private static readonly PER_LENGTH = 8;
+
+  take(length: number): Float32Array {
+    return this.free.get(length)?.pop() ?? new Float32Array(length);
+  }
+
+  give(arrays: Float32Array[]): void {
+    for (const a of arrays) {
+      if (a.byteOffset !== 0 || a.buffer.byteLength !== a.byteLength) continue; // a view: not ours to reuse
+      const list = this.free.get(a.length) ?? [];
+      if (list.length < BatchBufferPool.PER_LENGTH && !list.includes(a)) list.push(a);
+      this.free.set(a.length, list);
     }
   }
 }
 
-/**
- * sqrt(r² + i²) of one frame into `out` at `offset`. Kept monomorphic and free of optional arguments: with the
- * complex copy in the same loop V8 ran it ~5× slower, and it runs 25 M times per batch. (Math.hypot is ~10× slower.)
- */
-function magnitudeRow(fr: Float32Array, fi: Float32Array, out: Float32Array, offset: number, bins: number): void {
-  for (let k = 0; k < bins; k++) {
-    const r = fr[k]!;
-    const i = fi[k]!;
-    out[offset + k] = Math.sqrt(r * r + i * i);
-  }
+/** The arrays of a batch (what a pool can take back). */
+export function batchArrays(d: BatchData): Float32Array[] {
+  return [d.mixMag, d.vocMag, d.accMag, d.vad, d.mixRe, d.mixIm, d.vocTime, d.accTime].filter((a): a is Float32Array => a !== undefined);
 }
 
 /** Target time signal delayed by the STFT latency, cut to T·hop samples (what a perfect mask reconstructs). */
@@ -63,42 +83,48 @@ function writeDelayed(signal: Float32Array[], cfg: StftConfig, out: Float32Array
   const delay = stftLatencySamples(cfg);
   for (let c = 0; c < 2; c++) {
     const x = signal[c]!;
+    // out[n] = 0 before the delay (the array may be reused), x[n − delay] after; samples ≤ x.length.
     const o = base + c * samples;
-    for (let n = delay; n < samples; n++) out[o + n] = x[n - delay] ?? 0;
+    out.fill(0, o, o + Math.min(delay, samples));
+    if (samples > delay) out.set(x.subarray(0, samples - delay), o + delay);
   }
 }
 
-export function prepareBatch(items: Excerpt[], cfg: StftConfig, timeDomain: boolean): BatchData {
+/** `pool`: where to take the output arrays from (else fresh ones). */
+export function prepareBatch(items: Excerpt[], cfg: StftConfig, timeDomain: boolean, pool?: BatchBufferPool): BatchData {
   const B = items.length;
   const length = items[0]?.mixture[0]?.length ?? 0;
   const frames = Math.floor(length / cfg.hopSamples);
   const bins = cfg.nFft / 2 + 1;
   const size = B * frames * 2 * bins;
+  const array = (length: number): Float32Array => pool?.take(length) ?? new Float32Array(length);
   const data: BatchData = {
     batch: B,
     frames,
     bins,
-    mixMag: new Float32Array(size),
-    vocMag: new Float32Array(size),
-    accMag: new Float32Array(size),
-    vad: new Float32Array(B * frames),
+    mixMag: array(size),
+    vocMag: array(size),
+    accMag: array(size),
+    vad: array(B * frames),
   };
   const samples = frames * cfg.hopSamples;
   if (timeDomain) {
-    data.mixRe = new Float32Array(size);
-    data.mixIm = new Float32Array(size);
-    data.vocTime = new Float32Array(B * 2 * samples);
-    data.accTime = new Float32Array(B * 2 * samples);
+    data.mixRe = array(size);
+    data.mixIm = array(size);
+    data.vocTime = array(B * 2 * samples);
+    data.accTime = array(B * 2 * samples);
   }
+  const stft = batchStftFor(cfg);
   items.forEach((item, b) => {
     if (item.mixture.length !== 2 || item.mixture[0]!.length !== length) {
       throw new RangeError('every excerpt in a batch must be stereo with the same length');
     }
     const base = b * frames * 2 * bins;
-    writeMagnitudes(item.mixture, cfg, data.mixMag, base, frames, data.mixRe, data.mixIm);
-    writeMagnitudes(item.vocals, cfg, data.vocMag, base, frames);
-    writeMagnitudes(item.accompaniment, cfg, data.accMag, base, frames);
-    const labels = vocalActivityPerStftFrame(item.vocals, cfg);
+    const complex = data.mixRe !== undefined && data.mixIm !== undefined ? { re: data.mixRe, im: data.mixIm } : undefined;
+    stft.magnitudes(item.mixture, data.mixMag, base, frames, complex);
+    stft.magnitudes(item.vocals, data.vocMag, base, frames);
+    stft.magnitudes(item.accompaniment, data.accMag, base, frames);
+    const labels = item.vad?.length === frames ? item.vad : vocalActivityPerStftFrame(item.vocals, cfg);
     for (let t = 0; t < frames; t++) data.vad[b * frames + t] = labels[t] ?? 0;
     if (data.vocTime !== undefined && data.accTime !== undefined) {
       writeDelayed(item.vocals, cfg, data.vocTime, b * 2 * samples, samples);

@@ -19,6 +19,8 @@ export interface ExcerptSourceSpec {
 
 export interface ExcerptSource {
   next(): Promise<Excerpt>;
+  /** Gives an excerpt's memory back for reuse once nothing reads it any more (calling it is optional). */
+  recycle(excerpt: Excerpt): void;
   getState(): unknown;
   setState(state: unknown): void;
   /** Items per epoch. */
@@ -37,8 +39,9 @@ export async function openExcerptSource(spec: ExcerptSourceSpec): Promise<Excerp
   return {
     next: async () => {
       const item = await sampler.next();
-      return { mixture: item.mixture, vocals: item.vocals, accompaniment: item.accompaniment };
+      return { mixture: item.mixture, vocals: item.vocals, accompaniment: item.accompaniment, vad: item.vad };
     },
+    recycle: (excerpt) => sampler.recycle(excerpt),
     getState: () => sampler.getState(),
     setState: (state) => sampler.setState(state as SamplerState),
     epochLength: sampler.epochLength,

@@ -1,17 +1,17 @@
 /**
  * Worker side of the batch pipeline: owns the excerpt sampler, keeps up to two prepared batches ahead of the
- * trainer, and transfers their buffers back. One 'next' message = one more batch wanted.
+ * trainer, and transfers their buffers back. One 'next' message = one more batch wanted; 'recycle' brings the arrays
+ * of a batch the trainer is done with, to be filled again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { BatchBufferPool, batchArrays } from './batch.ts';
 import { openExcerptSource } from './data-source.ts';
-import { drawBatch, type PipelineSpec, type PreparedBatch } from './pipeline.ts';
+import { drawBatch, type PipelineSpec, type PreparedBatch, type WorkerRequest } from './pipeline.ts';
 
 const AHEAD = 2;
 
 function transferList(b: PreparedBatch): ArrayBuffer[] {
-  const d = b.data;
-  const arrays = [d.mixMag, d.vocMag, d.accMag, d.vad, d.mixRe, d.mixIm, d.vocTime, d.accTime];
-  return arrays.filter((a): a is Float32Array => a !== undefined).map((a) => a.buffer as ArrayBuffer);
+  return batchArrays(b.data).map((a) => a.buffer as ArrayBuffer);
 }
 
 async function main(): Promise<void> {
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const spec = workerData as PipelineSpec;
   const source = await openExcerptSource(spec.source);
   if (spec.samplerState !== undefined) source.setState(spec.samplerState);
+  const pool = new BatchBufferPool();
   let wanted = 0;
   const queue: PreparedBatch[] = [];
   let filling = false;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
           port.postMessage({ type: 'batch', batch: b }, transferList(b));
           continue;
         }
-        queue.push(await drawBatch(source, spec));
+        queue.push(await drawBatch(source, spec, pool));
       }
     } catch (err) {
       port.postMessage({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
@@ -42,7 +43,11 @@ async function main(): Promise<void> {
       filling = false;
     }
   };
-  port.on('message', () => {
+  port.on('message', (msg: WorkerRequest) => {
+    if (msg.type === 'recycle') {
+      pool.give(msg.buffers.map((b) => new Float32Array(b)));
+      return;
+    }
     wanted++;
     void pump();
   });
