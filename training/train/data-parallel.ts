@@ -76,6 +76,9 @@ export class DataParallelTrainer {
     return new DataParallelTrainer(trainer, workers);
   }
 
+  /** Each worker replica's live tfjs tensors after the last step (a leak shows as growth). */
+  replicaTensorCounts: number[] = [];
+
   get replicaCount(): number {
     return 1 + this.replicas.length;
   }
@@ -112,11 +115,13 @@ export class DataParallelTrainer {
     const flats: Float32Array[] = [localFlat];
     const moments = [localMoments];
     const shardLosses = [local.losses];
+    const replicaTensors: number[] = [];
     for (const r of replies) {
       if (r.type !== 'grads') throw new Error('gradient replica answered out of turn');
       flats.push(r.grads);
       moments.push(r.moments);
       shardLosses.push(r.losses);
+      replicaTensors.push(r.liveTensors);
     }
     const shares = bounds.map(([from, to]) => (to - from) / d.batch);
     const mean = averageGradients(flats, shares);
@@ -129,6 +134,7 @@ export class DataParallelTrainer {
     }
     const stats: BatchStats[] = poolMoments(moments).map((m) => ({ name: m.name, mean: tf.tensor1d(m.mean), variance: tf.tensor1d(m.variance), count: m.count }));
     this.trainer.applyGradients(grads, stats);
+    this.replicaTensorCounts = replicaTensors;
     const weigh = (key: keyof StepLosses): number => shardLosses.reduce((a, l, r) => a + shares[r]! * l[key], 0);
     return { total: weigh('total'), sep: weigh('sep'), vad: weigh('vad') };
   }

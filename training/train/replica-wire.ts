@@ -27,7 +27,8 @@ export type ToReplica = { type: 'step'; weights: Float32Array; data: BatchData }
 
 export type FromReplica =
   | { type: 'ready' }
-  | { type: 'grads'; grads: Float32Array; losses: StepLosses; moments: MomentsWire[] }
+  /** `liveTensors`: the replica's tfjs tensor count after the step (flat across steps unless something leaks). */
+  | { type: 'grads'; grads: Float32Array; losses: StepLosses; moments: MomentsWire[]; liveTensors: number }
   | { type: 'error'; message: string };
 
 /** Batch items [from, to) of `d` as its own batch (copies, so each shard's buffers can be transferred). */

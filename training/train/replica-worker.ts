@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     try {
       let offset = 0;
       for (const v of params) {
-        v.assign(tf.tensor(msg.weights.subarray(offset, offset + v.size), v.shape));
+        // assign() takes its own reference to the new data: the temporary must be disposed, or every step leaks a
+        // copy of the model (the wasm heap ran out after ~450 steps).
+        const value = tf.tensor(msg.weights.subarray(offset, offset + v.size), v.shape);
+        v.assign(value);
+        value.dispose();
         offset += v.size;
       }
       const { grads, losses, stats } = trainer.computeGradients(msg.data);
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
         count: s.count,
       }));
       tf.dispose([...grads.values(), ...stats.flatMap((s) => [s.mean, s.variance])]);
-      reply({ type: 'grads', grads: flat, losses, moments }, [flat.buffer as ArrayBuffer]);
+      reply({ type: 'grads', grads: flat, losses, moments, liveTensors: tf.memory().numTensors }, [flat.buffer as ArrayBuffer]);
     } catch (err) {
       reply({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     }
